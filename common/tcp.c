@@ -1,0 +1,82 @@
+/*
+ * common/tcp.c - see tcp.h for each helper's contract.
+ */
+#include "tcp.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Close FD without letting close() overwrite the errno we want to report. */
+static void close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
+
+int tcp_connect(const char *host, const char *port, int *gai_rc)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	*gai_rc = getaddrinfo(host, port, &hints, &res);
+	if (*gai_rc != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close_keep_errno(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Make one socket for AI that listens, or return -1 with errno set. */
+static int listen_on(const struct addrinfo *ai, int backlog)
+{
+	int one = 1;
+	int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+
+	if (fd == -1)
+		return -1;
+	/* Must come before bind(): it changes how bind() checks the port. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, backlog) == -1) {
+		close_keep_errno(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int tcp_listen(const char *host, const char *port, int backlog, int *gai_rc)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	*gai_rc = getaddrinfo(host, port, &hints, &res);
+	if (*gai_rc != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = listen_on(ai, backlog);
+		if (fd != -1)
+			break;
+	}
+	freeaddrinfo(res);
+	return fd;
+}

@@ -1,0 +1,27 @@
+/*
+ * common/tcp.h - open a listening or a connected TCP socket by name.
+ *
+ * Lessons 02 and 03 write these getaddrinfo loops by hand, and lesson 06
+ * adds SO_REUSEADDR; later lessons call these helpers instead.
+ */
+#ifndef COMMON_TCP_H
+#define COMMON_TCP_H
+
+/*
+ * Resolve HOST and PORT (names, IPv4 or IPv6 text) and connect to the first
+ * address that accepts. Returns the connected descriptor, or -1. On -1,
+ * *GAI_RC is the getaddrinfo error (report it with gai_strerror) when the
+ * name did not resolve, else 0 and errno holds the last socket/connect error.
+ */
+int tcp_connect(const char *host, const char *port, int *gai_rc);
+
+/*
+ * Resolve HOST (NULL: every local address) and PORT ("0": the kernel picks),
+ * then bind and listen on the first address that works, with SO_REUSEADDR set
+ * so a restarted server does not trip over its old connections in TIME_WAIT.
+ * Returns the listening descriptor, or -1 with *GAI_RC and errno as for
+ * tcp_connect.
+ */
+int tcp_listen(const char *host, const char *port, int backlog, int *gai_rc);
+
+#endif

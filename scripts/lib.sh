@@ -1,0 +1,57 @@
+# scripts/lib.sh - shell functions the workbook's scripts share.
+# Sourced, never run. Expects ROOT to be the project's top directory.
+
+: "${ROOT:?ROOT must be set before sourcing scripts/lib.sh}"
+
+# Every lesson slug (NN-name), from whichever of lessons/, solutions/ and
+# tests/ has it, in order.
+all_lessons() {
+	local d
+	{
+		for d in "$ROOT"/lessons/[0-9][0-9]-* "$ROOT"/solutions/[0-9][0-9]-*; do
+			[ -d "$d" ] && basename "$d"
+		done
+	} | sort -u
+}
+
+# resolve_lesson ARG: print the slug for "2", "02" or "02-tcp-server".
+resolve_lesson() {
+	local want=$1 slug num
+	case $want in
+	[0-9]) want=0$want ;;
+	esac
+	for slug in $(all_lessons); do
+		num=${slug%%-*}
+		if [ "$want" = "$num" ] || [ "$want" = "$slug" ]; then
+			printf '%s\n' "$slug"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# list_lessons: one line per lesson, for error messages and help.
+list_lessons() {
+	local slug
+	for slug in $(all_lessons); do
+		printf '  %s\n' "$slug"
+	done
+}
+
+# Colours only on a terminal, and never when NO_COLOR is set.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	C_RED=$'\033[31m' C_GREEN=$'\033[32m' C_BOLD=$'\033[1m' C_DIM=$'\033[2m' C_OFF=$'\033[0m'
+else
+	C_RED='' C_GREEN='' C_BOLD='' C_DIM='' C_OFF=''
+fi
+
+# bats_jobs: how many tests bats may run at once (needs GNU parallel).
+bats_jobs() {
+	if [ -n "${JOBS:-}" ]; then
+		printf '%s\n' "$JOBS"
+	elif command -v parallel >/dev/null 2>&1; then
+		printf '2\n'
+	else
+		printf '1\n'
+	fi
+}

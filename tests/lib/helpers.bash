@@ -1,0 +1,397 @@
+# tests/lib/helpers.bash - what every lesson's suite uses.
+#
+# Load it first in a suite:   load lib/helpers
+#
+# scripts/check sets, before bats starts:
+#   BIN_DIR    the programs under test, built with ASan+UBSan
+#   PLAIN_DIR  the same programs without sanitizers (valgrind, RSS figures)
+#   TSAN_DIR   the same with ThreadSanitizer (only for lessons using threads)
+#   TOOLS_DIR  the test peers from tests/lib/*.c (tcpeer, ...)
+#   LESSON     the lesson's slug, e.g. 02-tcp-server
+#   CHAPTER    the chapter's path, e.g. lessons/02-tcp-server/README.md
+#
+# The rules these helpers keep, so that no suite hangs or flakes:
+#   - every process a test starts runs under `timeout -k`, in its own process
+#     group, with bats' fd 3 closed, stdout and stderr in files;
+#   - readiness is a line the program prints, waited for with a deadline,
+#     never a sleep; a program that dies first fails the test at once;
+#   - teardown kills and reaps every process the test started, even one that
+#     ignores SIGTERM, forked, or left its process group.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+: "${BIN_DIR:?run the suites through 'make check LESSON=NN' (BIN_DIR is not set)}"
+: "${TOOLS_DIR:?run the suites through 'make check LESSON=NN' (TOOLS_DIR is not set)}"
+: "${CHAPTER:=lessons/$LESSON/README.md}"
+
+# Seconds to wait for a line a program should print, and the hard limit on
+# any process's life. Generous: a loaded machine and ASan are slow, and a
+# passing program never waits this long.
+T_LINE=${T_LINE:-10}
+T_PROC=${T_PROC:-60}
+
+# ASan/UBSan/TSan: report to stderr, fail with a status the tests can see.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=86}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0:exitcode=86:second_deadlock_stack=1}
+
+# ---------------------------------------------------------------------------
+# Hints: say what to read when a test fails.
+
+# hint SECTION TEXT: if this test fails, end its report with TEXT and a pointer
+# to the chapter section SECTION.
+hint() {
+	TEST_HINT_SECTION=$1
+	TEST_HINT_TEXT=$2
+}
+
+print_hint() {
+	[ -n "${TEST_HINT_TEXT:-}" ] || return 0
+	printf 'hint: %s\n' "$TEST_HINT_TEXT"
+	printf 'read: %s, section "%s"\n' "$CHAPTER" "$TEST_HINT_SECTION"
+}
+
+# fail_with SUMMARY EXPECTED GOT: fail the test, showing both sides.
+fail_with() {
+	local summary=$1 expected=$2 got=$3
+	[ -n "$got" ] || got='(nothing)'
+	batslib_print_kv_single_or_multi 8 expected "$expected" got "$got" |
+		batslib_decorate "$summary" | fail
+}
+
+# ---------------------------------------------------------------------------
+# Starting and stopping programs.
+
+_dir() { printf '%s\n' "$BATS_TEST_TMPDIR"; }
+
+# start NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
+# Run CMD in the background as NAME: stdout in $(out NAME), stderr in
+# $(err NAME), stdin from FILE (default /dev/null), killed after S seconds.
+start() {
+	local name=$1 stdin=/dev/null limit=$T_PROC
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--stdin) stdin=$2; shift 2 ;;
+		--timeout) limit=$2; shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	# timeout(1) makes itself a process group leader, so its pid names the
+	# group of the program and of anything the program forks.
+	WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR \
+		timeout -k 2 "$limit" "$@" <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- &
+	printf '%s\n' $! >"$(_dir)/$name.pid"
+	printf '%s\n' $! >>"$(_dir)/.pids"
+}
+
+out() { printf '%s/%s.out\n' "$(_dir)" "$1"; }
+err() { printf '%s/%s.err\n' "$(_dir)" "$1"; }
+pid_of() { cat "$(_dir)/$1.pid"; }
+
+# prog_pid NAME: the pid of the program itself (the child of timeout).
+prog_pid() {
+	pgrep -P "$(pid_of "$1")" | head -n 1
+}
+
+is_running() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
+
+# _tail FILE: the last lines of FILE, for failure reports.
+_tail() {
+	if [ -s "$1" ]; then tail -n 15 "$1"; else printf '(empty)'; fi
+}
+
+# _now_ms: milliseconds since the epoch, from bash alone.
+_now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	printf '%s\n' $((t / 1000))
+}
+
+# wait_line NAME REGEX [SECONDS]: wait until NAME's stdout has a line matching
+# the extended REGEX; the line is left in $LINE. Fails at once if NAME exits
+# first, and after SECONDS (default T_LINE) otherwise.
+wait_line() {
+	local name=$1 re=$2 secs=${3:-$T_LINE} file deadline
+	file=$(out "$name")
+	deadline=$(($(_now_ms) + secs * 1000))
+	while :; do
+		if LINE=$(grep -m 1 -aE -- "$re" "$file"); then
+			return 0
+		fi
+		if ! is_running "$name"; then
+			# One more look: the line may have come just before the exit.
+			LINE=$(grep -m 1 -aE -- "$re" "$file") && return 0
+			wait "$(pid_of "$name")" 2>/dev/null
+			_fail_line "$name" "$re" "$name exited (status $?) before printing it"
+			return 1
+		fi
+		if [ "$(_now_ms)" -ge "$deadline" ]; then
+			_fail_line "$name" "$re" "no such line after ${secs}s"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+_fail_line() {
+	local name=$1 re=$2 why=$3
+	{
+		printf 'expected a line matching: %s\n' "$re"
+		printf 'got: %s\n' "$why"
+		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
+		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+	} | batslib_decorate "$name did not print the line the test waits for" | fail
+}
+
+# wait_listening NAME: wait for "listening on ADDR:PORT"; sets LISTEN_ADDR and
+# PORT from it.
+wait_listening() {
+	wait_line "$1" '^listening on .+:[0-9]+$' || return 1
+	LISTEN_ADDR=${LINE#listening on }
+	PORT=${LISTEN_ADDR##*:}
+	LISTEN_ADDR=${LISTEN_ADDR%:*}
+}
+
+# start_server NAME [start options] [--] CMD ARGS...: start and wait for the
+# listening line (PORT is set).
+start_server() {
+	start "$@"
+	wait_listening "$1"
+}
+
+# random_port: a port from a range the kernel does not hand out on its own
+# (Linux's ephemeral range starts at 32768), so clashes are rare.
+random_port() {
+	printf '%s\n' $((20000 + RANDOM % 12000))
+}
+
+# start_server_on_port NAME [start options] [--] CMD ARGS...
+# Start a server on a chosen, non-zero port: every argument equal to @PORT@ is
+# replaced by that port. Binding port 0 would hide a missing htons(), since
+# htons(0) == 0. Retries with another port when the chosen one is taken.
+# Sets PORT to the chosen port (not to what the server says: that is for the
+# test to check).
+start_server_on_port() {
+	local name=$1 try port arg args
+	shift
+	for try in 1 2 3 4 5 6 7 8; do
+		port=$(random_port)
+		args=()
+		for arg in "$@"; do
+			[ "$arg" = @PORT@ ] && arg=$port
+			args+=("$arg")
+		done
+		start "$name" "${args[@]}"
+		if wait_line "$name" '^listening on ' 2>/dev/null >/dev/null; then
+			wait_listening "$name"
+			PORT=$port
+			return 0
+		fi
+		grep -q 'Address already in use' "$(err "$name")" || break
+	done
+	wait_listening "$name" # fails, with the server's stderr shown
+}
+
+# wait_exit NAME [SECONDS]: wait for NAME to end; its exit status goes to
+# $STATUS. Fails if it is still running after SECONDS (default T_LINE).
+wait_exit() {
+	local name=$1 secs=${2:-$T_LINE} deadline pid
+	pid=$(pid_of "$name")
+	deadline=$(($(_now_ms) + secs * 1000))
+	while is_running "$name"; do
+		if [ "$(_now_ms)" -ge "$deadline" ]; then
+			{
+				printf 'expected: %s to exit within %ss\n' "$name" "$secs"
+				printf 'got: still running\n'
+				printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
+				printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+			} | batslib_decorate "$name did not exit" | fail
+			return 1
+		fi
+		sleep 0.02
+	done
+	STATUS=0
+	wait "$pid" 2>/dev/null || STATUS=$?
+	[ "$STATUS" -ne 124 ] || STATUS=timeout
+}
+
+# stop NAME: end NAME and everything it started, and reap it.
+stop() {
+	local pid
+	pid=$(pid_of "$1") || return 0
+	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+}
+
+# run_bounded NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
+# Run CMD in the foreground, bounded in time, stdout/stderr to files as for
+# start; its status goes to $STATUS ("timeout" if it had to be killed).
+run_bounded() {
+	local name=$1 stdin=/dev/null limit=$T_LINE
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--stdin) stdin=$2; shift 2 ;;
+		--timeout) limit=$2; shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	STATUS=0
+	WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR \
+		timeout -k 2 "$limit" "$@" <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- ||
+		STATUS=$?
+	case $STATUS in 124 | 137) STATUS=timeout ;; esac
+}
+
+# expect_status NAME WANT [WHAT]: $STATUS (from run_bounded or wait_exit) must
+# be WANT; on failure show NAME's stderr.
+expect_status() {
+	local name=$1 want=$2
+	local what=${3:-"exit status of $name"}
+	[ "$STATUS" = "$want" ] && return 0
+	{
+		printf 'expected: exit status %s\n' "$want"
+		if [ "$STATUS" = timeout ]; then
+			printf 'got: still running when the time limit came (it was killed)\n'
+		else
+			printf 'got: exit status %s\n' "$STATUS"
+		fi
+		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+	} | batslib_decorate "wrong $what" | fail
+}
+
+# expect_same_bytes WHAT EXPECTED_FILE GOT_FILE: byte-for-byte equality, with
+# sizes and the first difference shown when they differ.
+expect_same_bytes() {
+	local what=$1 want=$2 got=$3 diff
+	cmp -s -- "$want" "$got" && return 0
+	diff=$(cmp -- "$want" "$got" 2>&1 | head -n 1)
+	{
+		printf 'expected: %s bytes (%s)\n' "$(wc -c <"$want")" "$(basename "$want")"
+		printf 'got: %s bytes\n' "$(wc -c <"$got" 2>/dev/null || echo 0)"
+		printf 'first difference: %s\n' "$diff"
+		printf 'expected starts: %s\n' "$(head -c 48 "$want" | od -An -c | head -n 2 | tr -s ' ')"
+		printf 'got starts:      %s\n' "$(head -c 48 "$got" 2>/dev/null | od -An -c | head -n 2 | tr -s ' ')"
+	} | batslib_decorate "$what: the bytes differ" | fail
+}
+
+# expect_line NAME REGEX WHAT: NAME's stdout has a line matching REGEX now.
+expect_line() {
+	local name=$1 re=$2 what=$3
+	grep -qaE -- "$re" "$(out "$name")" && return 0
+	fail_with "$what" "a line matching: $re" "$(_tail "$(out "$name")")"
+}
+
+# expect_stderr_line NAME REGEX WHAT: the same, for stderr.
+expect_stderr_line() {
+	local name=$1 re=$2 what=$3
+	grep -qaE -- "$re" "$(err "$name")" && return 0
+	fail_with "$what" "a line on stderr matching: $re" "$(_tail "$(err "$name")")"
+}
+
+# expect_clean_stderr NAME: no sanitizer report on NAME's stderr.
+expect_clean_stderr() {
+	local name=$1 report
+	report=$(grep -aE -A 12 '(ERROR|WARNING): (Address|Leak|Thread|UndefinedBehavior)Sanitizer|runtime error:' "$(err "$name")" | head -n 30)
+	[ -z "$report" ] && return 0
+	printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
+}
+
+# ---------------------------------------------------------------------------
+# Descriptors.
+
+# socket_fds PID: how many sockets PID holds open now.
+socket_fds() {
+	local n=0 fd
+	for fd in /proc/"$1"/fd/*; do
+		case $(readlink "$fd" 2>/dev/null) in socket:*) n=$((n + 1)) ;; esac
+	done
+	printf '%s\n' "$n"
+}
+
+# valgrind_fds LOGFILE: print one line per descriptor the program left open at
+# exit, other than those it inherited (0, 1, 2 and whatever the shell passed).
+valgrind_fds() {
+	awk '
+		/ Open (file descriptor|AF_[A-Z0-9]+ socket) / { pending = $0; next }
+		pending != "" {
+			if ($0 !~ /inherited from parent/) { sub(/^==[0-9]+== /, "", pending); print pending }
+			pending = ""
+		}' "$1"
+}
+
+# start_valgrind NAME [start options] [--] PROGRAM ARGS...: like start, but runs
+# the unsanitized build of PROGRAM under valgrind, tracking descriptors and
+# memory. Check the result with expect_valgrind_clean after it exits.
+start_valgrind() {
+	local name=$1 opts=()
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--stdin | --timeout) opts+=("$1" "$2"); shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	local prog=$1
+	shift
+	start "$name" "${opts[@]}" -- valgrind -q --track-fds=yes --leak-check=full \
+		--errors-for-leak-kinds=definite --error-exitcode=87 \
+		--log-file="$(_dir)/$name.vg" "$PLAIN_DIR/$prog" "$@"
+}
+
+# expect_valgrind_clean NAME: after NAME (started with start_valgrind) exited,
+# no descriptor was left open and valgrind found no memory error or leak.
+expect_valgrind_clean() {
+	local name=$1 leaked
+	leaked=$(valgrind_fds "$(_dir)/$name.vg")
+	if [ -n "$leaked" ]; then
+		fail_with "$name left descriptors open at exit" "no descriptor open but 0, 1, 2" "$leaked"
+		return 1
+	fi
+	if grep -qE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]|Invalid (read|write)' "$(_dir)/$name.vg"; then
+		fail_with "valgrind found a memory error or leak in $name" "a clean report" "$(head -n 40 "$(_dir)/$name.vg")"
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# Teardown: no process outlives its test.
+
+kill_everything() {
+	local pid mark=$BATS_TEST_TMPDIR f
+	if [ -f "$(_dir)/.pids" ]; then
+		while read -r pid; do
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+		done <"$(_dir)/.pids"
+	fi
+	# Anything that left its process group (setsid, double fork) still carries
+	# the mark in its environment.
+	for f in /proc/[0-9]*/environ; do
+		if grep -qzx -- "WORKBOOK_TEST_MARK=$mark" "$f" 2>/dev/null; then
+			pid=${f#/proc/}
+			kill -KILL "${pid%/environ}" 2>/dev/null
+		fi
+	done
+	if [ -f "$(_dir)/.pids" ]; then
+		while read -r pid; do
+			wait "$pid" 2>/dev/null
+		done <"$(_dir)/.pids"
+		rm -f "$(_dir)/.pids"
+	fi
+	return 0
+}
+
+# Suites that need their own teardown call this from it.
+common_teardown() {
+	kill_everything
+	[ -n "${BATS_TEST_COMPLETED:-}" ] || print_hint
+	return 0
+}
+
+teardown() {
+	common_teardown
+}
