@@ -8,11 +8,12 @@
  * Usage:
  *   tcpeer connect HOST PORT [--send FILE] [--chunk N] [--pause-ms MS]
  *                  [--shut-wr] [--close | --reset] [--idle-ms MS]
- *       Connect, send FILE (in pieces of N bytes, pausing MS between them),
- *       then shutdown(SHUT_WR) if asked, then copy everything received to
- *       stdout until EOF. --close closes right after sending; --reset closes
- *       with SO_LINGER 0 so the peer gets a reset. Exit 0 on EOF, 3 if nothing
- *       arrived for --idle-ms (default 10000), 1 on an error.
+ *       Connect (printing "local ADDR:PORT" on stderr: the address the
+ *       kernel chose for this end), send FILE in pieces of N bytes with MS
+ *       between them, shutdown(SHUT_WR) if asked, then copy everything
+ *       received to stdout until EOF. --close closes right after sending;
+ *       --reset closes with SO_LINGER 0 so the peer gets a reset. Exit 0 on
+ *       EOF, 3 if nothing arrived for --idle-ms (default 10000), 1 on error.
  *   tcpeer serve [--host H] [--port P] [-n COUNT] [--send FILE] [--chunk N]
  *                [--pause-ms MS] [--after-eof] [--echo] [--record FILE]
  *                [--idle-ms MS]
@@ -20,9 +21,10 @@
  *       then serve COUNT (default 1) connections one after another: send FILE
  *       (or, with --echo, what came before the client's EOF) in pieces, and
  *       close. With --after-eof, read until the client's EOF first, then
- *       answer. --record appends what was received to FILE. Prints "received N bytes" per
- * connection. tcpeer probe HOST PORT Exit 0 if a TCP connection to HOST PORT succeeds, 1
- * if not.
+ *       answer. --record appends what was received to FILE. Prints
+ *       "received N bytes" per connection.
+ *   tcpeer probe HOST PORT
+ *       Exit 0 if a TCP connection to HOST PORT succeeds, 1 if not.
  */
 #include <errno.h>
 #include <err.h>
@@ -157,6 +159,21 @@ static void reset_close(int fd)
 	close(fd);
 }
 
+/* Say on stderr which local address the kernel gave us, so a test can
+ * compare it with what a server logs about its peer. */
+static void report_local(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char text[SOCKADDR_STRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		err(1, "getsockname");
+	if (sockaddr_format((struct sockaddr *)&ss, len, text, sizeof(text)) == NULL)
+		err(1, "sockaddr_format");
+	fprintf(stderr, "local %s\n", text);
+}
+
 static int do_connect(const struct opts *o)
 {
 	int gai, fd = tcp_connect(o->host, o->port, &gai);
@@ -168,6 +185,7 @@ static int do_connect(const struct opts *o)
 		errx(1, "%s: %s", o->host, gai_strerror(gai));
 	if (fd == -1)
 		err(1, "connect to %s:%s", o->host, o->port);
+	report_local(fd);
 	if (o->send_file != NULL) {
 		data = slurp(o->send_file, &len);
 		if (send_pieces(fd, data, len, o) == -1)
