@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// [snippet choices]
 /* A name on the command line, the constant it stands for, and that
  * constant's name in C, for printing. */
 struct choice {
@@ -43,6 +44,7 @@ static const struct choice types[] = {
     {"stream", SOCK_STREAM, "SOCK_STREAM"},
     {"dgram", SOCK_DGRAM, "SOCK_DGRAM"},
 };
+// [end choices]
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
