@@ -1,0 +1,257 @@
+/*
+ * Lesson 02 - tcp-server: a greeting server that says hello to each client.
+ *
+ * The server side of TCP in four calls: socket() makes the endpoint, bind()
+ * gives it an address and port, listen() lets the kernel accept connections
+ * for it, and accept() hands over one connection at a time. For each client
+ * the server logs who it is (getpeername), sends one greeting line, and
+ * closes the connection.
+ *
+ * Usage: greeter [-n COUNT] PORT [ADDRESS]
+ *   PORT      0..65535; 0 lets the kernel choose a free port
+ *   ADDRESS   a numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)
+ *   -n COUNT  exit after serving COUNT clients (default: serve forever)
+ *
+ * Output, one flushed line per event:
+ *   listening on 127.0.0.1:40123
+ *   connection from 127.0.0.1:54321
+ *
+ * Try:
+ *   greeter 0                           note the port it prints, then in
+ *   nc 127.0.0.1 PORT </dev/null        another terminal: "hello, 127.0.0.1:N"
+ *                                       and the server logs the same N
+ *   greeter 0 ::1                       the same over IPv6; try nc ::1 PORT
+ *   greeter 8080 & greeter 8080         the second one cannot bind: the port
+ *                                       is taken
+ */
+#include <arpa/inet.h>
+#include <err.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "net.h"
+
+/* How many connections may wait for accept() before the kernel refuses more. */
+#define BACKLOG 16
+
+// [snippet fill_address]
+/*
+ * Fill *SS with the numeric address TEXT (IPv4 or IPv6) and PORT (in host
+ * byte order); *LEN gets the size of the address actually used.
+ * Returns 0, or -1 if TEXT is neither an IPv4 nor an IPv6 address.
+ */
+static int fill_address(const char *text, unsigned short port,
+                        struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	/* Zero first: the structures have padding and fields we do not set. */
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		/* The kernel wants the port in network byte order (big-endian). */
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+// [end fill_address]
+
+// [snippet format_address]
+/*
+ * Write "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6) for the address in *SS
+ * into BUF. Returns BUF, or NULL with errno set (EAFNOSUPPORT for another
+ * family, ENOSPC if BUF is too small).
+ */
+static char *format_address(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port;
+	int n;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		if (inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)) == NULL)
+			return NULL;
+		/* Back from network byte order before printing. */
+		port = ntohs(sin->sin_port);
+		n = snprintf(buf, size, "%s:%u", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)) == NULL)
+			return NULL;
+		port = ntohs(sin6->sin6_port);
+		n = snprintf(buf, size, "[%s]:%u", host, port);
+	} else {
+		errno = EAFNOSUPPORT;
+		return NULL;
+	}
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	return buf;
+}
+// [end format_address]
+
+// [snippet open_listener]
+/*
+ * Make a TCP socket listening on the address in *SS. Returns the listening
+ * descriptor, or -1 with errno set and *FAILED naming the call that failed
+ * ("socket", "bind" or "listen"), so that main can say what went wrong.
+ */
+static int open_listener(const struct sockaddr_storage *ss, socklen_t len,
+                         const char **failed)
+{
+	int lfd = socket(ss->ss_family, SOCK_STREAM, 0);
+
+	if (lfd == -1) {
+		*failed = "socket";
+		return -1;
+	}
+	if (bind(lfd, (const struct sockaddr *)ss, len) == -1) {
+		*failed = "bind";
+	} else if (listen(lfd, BACKLOG) == -1) {
+		*failed = "listen";
+	} else {
+		return lfd;
+	}
+	/* Keep bind's or listen's errno, not close's. */
+	int saved = errno;
+	close(lfd);
+	errno = saved;
+	return -1;
+}
+// [end open_listener]
+
+// [snippet announce]
+/*
+ * Print "listening on ADDR:PORT" with the address the kernel really gave LFD
+ * (with port 0, the port it chose), and flush it. Returns 0, or -1 with errno.
+ */
+static int announce(int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char text[INET6_ADDRSTRLEN + 10];
+
+	if (getsockname(lfd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (format_address(&ss, text, sizeof(text)) == NULL)
+		return -1;
+	/* stdout to a file or a pipe is block-buffered: without the flush the
+	 * line waits in memory, and whoever waits for it waits forever. */
+	if (printf("listening on %s\n", text) < 0 || fflush(stdout) == EOF)
+		return -1;
+	return 0;
+}
+// [end announce]
+
+// [snippet greet_client]
+/*
+ * Log the peer of the connected socket CFD, then send it one greeting line.
+ * Returns 0, or -1 after printing a warning: a client that has already gone
+ * is that client's problem, not the server's. Does not close CFD.
+ */
+static int greet_client(int cfd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char who[INET6_ADDRSTRLEN + 10];
+	char line[INET6_ADDRSTRLEN + 32];
+	int n;
+
+	/* The address the client connected from: its IP and its own port. */
+	if (getpeername(cfd, (struct sockaddr *)&peer, &len) == -1) {
+		warn("getpeername");
+		return -1;
+	}
+	if (format_address(&peer, who, sizeof(who)) == NULL) {
+		warn("format peer address");
+		return -1;
+	}
+	if (printf("connection from %s\n", who) < 0 || fflush(stdout) == EOF) {
+		warn("stdout");
+		return -1;
+	}
+	n = snprintf(line, sizeof(line), "hello, %s\n", who);
+	/* send_all (common/io.c; lesson 03 writes it) never raises SIGPIPE. */
+	if (send_all(cfd, line, (size_t)n) == -1) {
+		warn("send to %s", who);
+		return -1;
+	}
+	return 0;
+}
+// [end greet_client]
+
+static _Noreturn void usage(void)
+{
+	fprintf(stderr, "usage: greeter [-n COUNT] PORT [ADDRESS]\n");
+	exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned short port;
+	const char *address = "127.0.0.1", *failed = "";
+	long count = -1, served = 0;
+	int lfd, opt;
+
+	while ((opt = getopt(argc, argv, "n:")) != -1) {
+		if (opt != 'n' || parse_long(optarg, 1, 1000000000L, &count) == -1)
+			usage();
+	}
+	if (argc - optind < 1 || argc - optind > 2 ||
+	    parse_port(argv[optind], &port) == -1)
+		usage();
+	if (argc - optind == 2)
+		address = argv[optind + 1];
+	if (fill_address(address, port, &ss, &len) == -1) {
+		fprintf(stderr, "greeter: %s: not an IPv4 or IPv6 address\n", address);
+		usage();
+	}
+	/* A client that vanishes while we send must not kill the server. */
+	if (ignore_sigpipe() == -1)
+		err(1, "sigaction");
+
+	if ((lfd = open_listener(&ss, len, &failed)) == -1)
+		err(1, "%s %s:%s", failed, address, argv[optind]);
+	if (announce(lfd) == -1)
+		err(1, "announce");
+
+	// [snippet accept_loop]
+	while (count == -1 || served < count) {
+		int cfd = accept(lfd, NULL, NULL);
+		if (cfd == -1) {
+			/* A signal, or a client that gave up while queued: go on. */
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			err(1, "accept");
+		}
+		served++;
+		/* Whatever happened with this client, its descriptor goes back. */
+		greet_client(cfd);
+		if (close(cfd) == -1)
+			warn("close");
+	}
+	// [end accept_loop]
+	if (close(lfd) == -1)
+		err(1, "close");
+	return 0;
+}

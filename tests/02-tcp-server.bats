@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# Lesson 02 - tcp-server: a greeting server (socket, bind, listen, accept).
+
+load lib/helpers
+
+# greet CLIENT [tcpeer options]: connect to the greeter on $PORT as CLIENT,
+# bounded. The connection's local address (what the server should log) goes
+# to $LOCAL, the greeting to $(out CLIENT). A server that never answers or
+# never closes shows as status 3 after 5 s of silence.
+greet() {
+	local name=$1
+	shift
+	run_bounded "$name" --timeout 20 -- "$TOOLS_DIR/tcpeer" connect "${HOST:-127.0.0.1}" "$PORT" \
+		--idle-ms 5000 "$@"
+	LOCAL=$(sed -n 's/^local //p' "$(err "$name")")
+}
+
+# expect_greeted CLIENT: CLIENT got EOF and exactly "hello, $LOCAL".
+expect_greeted() {
+	local name=$1 got
+	if [ "$STATUS" = 3 ]; then
+		fail_with "$name waited 5 s for the greeting and the end of the connection" \
+			"a line 'hello, $LOCAL', then the server closes the connection" \
+			"$(cat "$(out "$name")") (and the connection stayed open)"
+		return 1
+	fi
+	expect_status "$name" 0
+	got=$(cat "$(out "$name")")
+	[ "$got" = "hello, $LOCAL" ] ||
+		fail_with "$name got the wrong greeting" "hello, $LOCAL" "$got"
+}
+
+# expect_logged ADDR: the server logged "connection from ADDR".
+expect_logged() {
+	grep -qxF -- "connection from $1" "$(out greeter)" && return 0
+	fail_with "the server did not log this client as it is" \
+		"a line: connection from $1   (the client's own address, from tcpeer)" \
+		"$(_tail "$(out greeter)")"
+}
+
+@test "the listening line is printed and flushed as soon as the server listens" {
+	hint "Telling the world where you listen" \
+		"Print 'listening on ADDR:PORT' with the address from getsockname(), then fflush(stdout): in the tests stdout is a file, and an unflushed line never shows."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	[ "$LISTEN_ADDR" = 127.0.0.1 ] ||
+		fail_with "the server does not listen on 127.0.0.1" "listening on 127.0.0.1:PORT" "$LINE"
+	[ "$PORT" -gt 0 ] ||
+		fail_with "the listening line shows port 0, not the port the kernel chose" \
+			"listening on 127.0.0.1:N with N > 0 (ask getsockname after bind)" "$LINE"
+	run_bounded probe -- "$TOOLS_DIR/tcpeer" probe 127.0.0.1 "$PORT"
+	[ "$STATUS" = 0 ] ||
+		fail_with "nothing accepts connections on the port the server announced" \
+			"a connection to 127.0.0.1:$PORT succeeds" "connection failed: $(cat "$(err probe)")"
+}
+
+@test "the port argument is put in network byte order (htons) and reported back (ntohs)" {
+	hint "Byte order" \
+		"sin_port holds the port in network byte order: htons(port) when you fill it, ntohs() when you print it."
+	start_server_on_port greeter -- "$BIN_DIR/greeter" @PORT@
+	[ "$LINE" = "listening on 127.0.0.1:$PORT" ] ||
+		fail_with "the server does not report the port it was given" \
+			"listening on 127.0.0.1:$PORT" "$LINE"
+	run_bounded probe -- "$TOOLS_DIR/tcpeer" probe 127.0.0.1 "$PORT"
+	[ "$STATUS" = 0 ] ||
+		fail_with "the server is not listening on the port it was given" \
+			"a connection to 127.0.0.1:$PORT succeeds" \
+			"connection refused: the port went to bind() in the wrong byte order?"
+}
+
+@test "a client receives the greeting 'hello, ADDR:PORT' and then end of file" {
+	hint "Serving one client" \
+		"accept() a connection, send 'hello, ADDR:PORT\\n' with the client's address, then close() it so the client sees end of file."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	greet client
+	expect_greeted client
+	expect_clean_stderr greeter
+}
+
+@test "the server logs each client's address and port (getpeername, inet_ntop, ntohs)" {
+	hint "Who is calling: getpeername" \
+		"getpeername() on the accepted socket gives the client's address; print it with inet_ntop() and ntohs(sin_port), as 'connection from ADDR:PORT', and flush."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	greet client
+	[ -n "$LOCAL" ] || fail_with "the client could not connect" "a connection" "$(cat "$(err client)")"
+	expect_logged "$LOCAL"
+}
+
+@test "clients one after another are each greeted and logged" {
+	hint "The accept loop" \
+		"Call accept() in a loop: one client is served, closed, and the loop waits for the next."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	local i
+	for i in 1 2 3 4 5; do
+		greet "client$i"
+		expect_greeted "client$i"
+		expect_logged "$LOCAL"
+	done
+	[ "$(grep -c '^connection from ' "$(out greeter)")" -eq 5 ] ||
+		fail_with "the server did not log one line per client" "5 'connection from' lines" \
+			"$(_tail "$(out greeter)")"
+}
+
+@test "the server keeps no descriptor per client it has served" {
+	hint "Closing the connection" \
+		"accept() returns a new descriptor for every client: close() it when you are done, or the server runs out after about a thousand clients."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	local i n
+	for i in 1 2 3 4 5 6; do
+		greet "client$i"
+		expect_greeted "client$i"
+	done
+	# Each client saw end of file, so the server has closed what it will.
+	n=$(socket_fds "$(prog_pid greeter)")
+	[ "$n" -eq 1 ] ||
+		fail_with "the server holds sockets it no longer needs" \
+			"1 socket open (the listening one) after 6 clients" "$n sockets open"
+}
+
+@test "with -n 3 the server exits 0 after three clients, every descriptor closed (valgrind)" {
+	hint "Closing the connection" \
+		"After COUNT clients, leave the loop, close() the listening socket and return 0 from main; close() each client's socket too."
+	start_valgrind greeter -- greeter -n 3 0
+	# valgrind starts slowly on a busy machine.
+	wait_line greeter '^listening on .+:[0-9]+$' 60
+	PORT=${LINE##*:}
+	local i
+	for i in 1 2 3; do
+		greet "client$i"
+		expect_greeted "client$i"
+	done
+	wait_exit greeter 60
+	expect_status greeter 0
+	expect_valgrind_clean greeter
+}
+
+@test "a client that connects and closes at once does not stop the server" {
+	hint "When a client goes away" \
+		"A client may close before you greet it: send() then fails; warn, close that client and go on to the next. Ignore SIGPIPE so the failed send cannot kill the server."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	greet early --close
+	greet early2 --close
+	greet client
+	expect_greeted client
+	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
+	expect_clean_stderr greeter
+}
+
+@test "a client that resets the connection does not stop the server" {
+	hint "When a client goes away" \
+		"A reset connection makes getpeername() or send() fail (ENOTCONN, ECONNRESET, EPIPE): warn, close that client and go on."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	local i
+	for i in 1 2 3; do
+		greet "reset$i" --reset
+	done
+	greet client
+	expect_greeted client
+	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
+	expect_clean_stderr greeter
+}
+
+@test "an IPv6 address argument listens on IPv6 and logs [ADDR]:PORT" {
+	hint "Filling in an address" \
+		"inet_pton(AF_INET6, ...) fills a struct sockaddr_in6; print IPv6 peers as [ADDR]:PORT."
+	start_server greeter -- "$BIN_DIR/greeter" 0 ::1
+	[ "$LINE" = "listening on [::1]:$PORT" ] ||
+		fail_with "the server does not say it listens on ::1" "listening on [::1]:$PORT" "$LINE"
+	HOST=::1 greet client
+	expect_greeted client
+	expect_logged "$LOCAL"
+}
+
+@test "a port that is already taken is reported as 'greeter: bind ADDR:PORT: Address already in use', exit 1" {
+	hint "When bind() fails" \
+		"Check bind()'s result; report it with err(1, \"bind %s:%s\", address, port) so the reason (strerror) is part of the message."
+	start_server holder -- "$TOOLS_DIR/tcpeer" serve
+	run_bounded greeter -- "$BIN_DIR/greeter" "$PORT"
+	expect_status greeter 1
+	local want="greeter: bind 127.0.0.1:$PORT: Address already in use"
+	[ "$(cat "$(err greeter)")" = "$want" ] ||
+		fail_with "the error message is not in the expected form" "$want" "$(cat "$(err greeter)")"
+	[ ! -s "$(out greeter)" ] ||
+		fail_with "the server said it listens although bind failed" "nothing on stdout" "$(cat "$(out greeter)")"
+}
+
+@test "a bad port or count prints a usage line and exits 2" {
+	hint "Your turn" "Bad arguments are a usage error: a 'usage:' line on stderr, exit status 2."
+	local args
+	for args in "" "http" "65536" "-1" "80x" "0 127.0.0.1 extra" "-n zero 0" "-n 0 0" "0 not-an-address"; do
+		# shellcheck disable=SC2086 # split the arguments on purpose
+		run_bounded greeter -- "$BIN_DIR/greeter" $args
+		expect_status greeter 2 "exit status for 'greeter $args'"
+		expect_stderr_line greeter '^usage: ' "no usage line for 'greeter $args'"
+		[ ! -s "$(out greeter)" ] ||
+			fail_with "'greeter $args' started anyway" "nothing on stdout" "$(cat "$(out greeter)")"
+	done
+}
