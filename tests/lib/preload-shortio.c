@@ -1,0 +1,176 @@
+/*
+ * tests/lib/preload-shortio.c - make socket I/O move a few bytes per call.
+ *
+ * On loopback a blocking send() or recv() almost always moves everything it
+ * was asked to, so a program that forgets to loop over short counts passes by
+ * luck. Loaded with LD_PRELOAD, this shim takes that luck away: on a socket,
+ * each send, recv, read, write, sendto and recvfrom (and glibc's fortified
+ * __read_chk/__recv_chk) moves between 1 and SHORTIO_MAX bytes, chosen by a
+ * seeded pseudo-random sequence, so a run can be repeated exactly. Even
+ * MSG_WAITALL is cut short: POSIX lets it return early too (a signal), so a
+ * correct program loops anyway.
+ *
+ * Only stream sockets are affected (fstat, S_ISSOCK and SO_TYPE on each
+ * call): stdio, files, pipes, terminals and datagram sockets keep their
+ * normal behaviour. A call with length 0 is
+ * passed through unchanged.
+ *
+ * Environment:
+ *   SHORTIO_MAX    the most bytes a call may move (default 7, at least 1)
+ *   SHORTIO_SEED   the seed of the sequence (default 1); each thread starts
+ *                  from the seed mixed with its own start order
+ *   SHORTIO_EINTR  if N > 0, about one call in N fails with EINTR before
+ *                  moving anything, as if a signal had arrived (default 0)
+ *
+ * Use it with the unsanitized builds ($PLAIN_DIR): ASan wants to be first in
+ * the library list. Built as GNU C, not ISO C: see scripts/build-tools.
+ */
+#define _GNU_SOURCE /* RTLD_NEXT: find the real function behind ours */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static unsigned long env_number(const char *name, unsigned long fallback)
+{
+	const char *text = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (text == NULL || *text == '\0')
+		return fallback;
+	v = strtoul(text, &end, 10);
+	return *end == '\0' ? v : fallback;
+}
+
+/* One sequence per thread, so threads do not race on it; a thread's
+ * sequence depends on the seed and on how many threads started before. */
+static __thread uint64_t state;
+static uint64_t threads_started;
+
+static uint64_t next_random(void)
+{
+	if (state == 0) {
+		uint64_t order =
+		    __atomic_fetch_add(&threads_started, 1, __ATOMIC_RELAXED);
+		state = (env_number("SHORTIO_SEED", 1) + 1) * 0x9E3779B97F4A7C15ull +
+		        order * 0xD1B54A32D192ED03ull;
+		if (state == 0)
+			state = 1;
+	}
+	/* xorshift64*: small, fast, and good enough to pick a length. */
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return state * 0x2545F4914F6CDD1Dull;
+}
+
+/* Is FD a stream socket? Datagram sockets keep whole messages: cutting one
+ * would change what is sent, not just how. */
+static int is_stream_socket(int fd)
+{
+	struct stat st;
+	int type = 0;
+	socklen_t len = sizeof(type);
+	int saved = errno;
+	int yes = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	          getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	          type == SOCK_STREAM;
+
+	errno = saved;
+	return yes;
+}
+
+/*
+ * How many of LEN bytes this call on FD may move; 0 means "fail with EINTR".
+ * Anything but a stream socket, and empty calls, keep LEN.
+ */
+static size_t allowed(int fd, size_t len)
+{
+	unsigned long max, every;
+	uint64_t r;
+
+	if (len == 0 || !is_stream_socket(fd))
+		return len;
+	max = env_number("SHORTIO_MAX", 7);
+	every = env_number("SHORTIO_EINTR", 0);
+	if (max == 0)
+		max = 1;
+	r = next_random();
+	if (every > 0 && (r >> 32) % every == 0)
+		return 0;
+	r = 1 + r % max;
+	return r < len ? (size_t)r : len;
+}
+
+#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
+#define CUT(fd, len)                                                                     \
+	size_t n = allowed(fd, len);                                                     \
+	if (n == 0) {                                                                    \
+		errno = EINTR;                                                           \
+		return -1;                                                               \
+	}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	CUT(fd, len);
+	return REAL("send", ssize_t(*)(int, const void *, size_t, int))(fd, buf, n,
+	                                                                flags);
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+               socklen_t tolen)
+{
+	CUT(fd, len);
+	return REAL("sendto",
+	            ssize_t(*)(int, const void *, size_t, int, const struct sockaddr *,
+	                       socklen_t))(fd, buf, n, flags, to, tolen);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	CUT(fd, len);
+	return REAL("write", ssize_t(*)(int, const void *, size_t))(fd, buf, n);
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	CUT(fd, len);
+	return REAL("recv", ssize_t(*)(int, void *, size_t, int))(fd, buf, n, flags);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+                 socklen_t *fromlen)
+{
+	CUT(fd, len);
+	return REAL("recvfrom",
+	            ssize_t(*)(int, void *, size_t, int, struct sockaddr *, socklen_t *))(
+	    fd, buf, n, flags, from, fromlen);
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	CUT(fd, len);
+	return REAL("read", ssize_t(*)(int, void *, size_t))(fd, buf, n);
+}
+
+/* With -D_FORTIFY_SOURCE, calls with a known buffer size go here instead. */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	CUT(fd, len);
+	return REAL("__read_chk", ssize_t(*)(int, void *, size_t, size_t))(fd, buf, n,
+	                                                                   buflen);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	CUT(fd, len);
+	return REAL("__recv_chk", ssize_t(*)(int, void *, size_t, size_t, int))(
+	    fd, buf, n, buflen, flags);
+}
