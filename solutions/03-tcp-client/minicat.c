@@ -1,0 +1,212 @@
+/*
+ * Lesson 03 - tcp-client: a mini netcat that sends its input and prints the reply.
+ *
+ * The client side of TCP: getaddrinfo() turns a host name and port into
+ * addresses, connect() reaches the first one that answers, a send loop
+ * pushes all of standard input, shutdown(SHUT_WR) tells the server "that is
+ * all", and a receive loop prints everything the server sends until it
+ * closes. Every byte passes unchanged, NUL bytes included.
+ *
+ * Usage: minicat HOST PORT
+ *   HOST   a name (localhost), an IPv4 address or an IPv6 address
+ *   PORT   a port number or a service name (http)
+ *   Exit 0 when the server has closed the connection, 1 on any error,
+ *   2 on bad usage.
+ *
+ * Try:
+ *   greeter 0                               (lesson 02) in one terminal, then
+ *   minicat 127.0.0.1 PORT </dev/null       prints the greeting
+ *   printf 'GET / HTTP/1.0\r\n\r\n' | minicat example.com 80
+ *                                           a web server's answer, headers first
+ *   minicat 127.0.0.1 9 </dev/null          nothing listens on port 9:
+ *                                           "Connection refused", exit 1
+ *   minicat no.such.host.invalid 80         the resolver's own error message
+ */
+#include <err.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+
+/* MSG_NOSIGNAL is POSIX.1-2008, but some systems still lack it; there
+ * ignore_sigpipe() in main keeps a vanished server from killing us. */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
+
+// [snippet connect_to]
+/*
+ * Resolve HOST and PORT and connect to the first address that accepts.
+ * Returns the connected descriptor, or -1. On -1, *GAI_RC is the getaddrinfo
+ * error when the name did not resolve (else 0), and errno holds the error of
+ * the last address tried.
+ */
+static int connect_to(const char *host, const char *port, int *gai_rc)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, saved;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;     /* IPv4 or IPv6, whatever the name has */
+	hints.ai_socktype = SOCK_STREAM; /* TCP */
+	*gai_rc = getaddrinfo(host, port, &hints, &res);
+	if (*gai_rc != 0)
+		return -1;
+	/* A name may have several addresses (::1 and 127.0.0.1 for localhost):
+	 * the first may not answer, so try each in turn. */
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno; /* report connect's error, not close's */
+		close(fd);
+		errno = saved;
+		fd = -1;
+	}
+	/* ai == NULL here: every address failed, and errno says how the last did. */
+	saved = errno;
+	freeaddrinfo(res);
+	errno = saved;
+	return fd;
+}
+// [end connect_to]
+
+// [snippet send_all]
+/*
+ * Send all LEN bytes of BUF on the connected socket FD. send() may take
+ * fewer bytes than asked; loop until every byte is gone. Returns 0, or -1
+ * with errno set.
+ */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		/* MSG_NOSIGNAL: a server that has gone away gives EPIPE, not
+		 * a SIGPIPE that would kill us without a word. */
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+// [end send_all]
+
+/* The same loop for write(2), for standard output (a file, a pipe, a
+ * terminal: all may take less than asked). Returns 0, or -1 with errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+// [snippet send_input]
+/*
+ * Copy standard input to FD until end of file. Returns 0, or -1 with errno
+ * set and *FAILED naming the call that failed ("read" or "send").
+ */
+static int send_input(int fd, const char **failed)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n == 0)
+			return 0;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			*failed = "read standard input";
+			return -1;
+		}
+		if (send_all(fd, buf, (size_t)n) == -1) {
+			*failed = "send";
+			return -1;
+		}
+	}
+}
+// [end send_input]
+
+// [snippet print_replies]
+/*
+ * Copy everything received on FD to standard output until the server closes
+ * the connection (recv returns 0). Returns 0, or -1 with errno set and
+ * *FAILED naming the call that failed ("recv" or "write standard output").
+ */
+static int print_replies(int fd, const char **failed)
+{
+	char buf[65536];
+
+	for (;;) {
+		/* One recv() gives whatever has arrived so far, which may be a
+		 * single byte of a long reply: only 0 means the end. */
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0)
+			return 0;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			*failed = "recv";
+			return -1;
+		}
+		if (write_all(STDOUT_FILENO, buf, (size_t)n) == -1) {
+			*failed = "write standard output";
+			return -1;
+		}
+	}
+}
+// [end print_replies]
+
+int main(int argc, char *argv[])
+{
+	const char *host, *port, *failed = "";
+	int fd, gai_rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: minicat HOST PORT\n");
+		return 2;
+	}
+	host = argv[1];
+	port = argv[2];
+	/* Standard output may be a pipe whose reader has gone: get EPIPE. */
+	if (ignore_sigpipe() == -1)
+		err(1, "sigaction");
+
+	// [snippet main_flow]
+	fd = connect_to(host, port, &gai_rc);
+	if (fd == -1 && gai_rc == EAI_SYSTEM)
+		err(1, "%s", host); /* the resolver's reason is in errno */
+	if (fd == -1 && gai_rc != 0)
+		errx(1, "%s: %s", host, gai_strerror(gai_rc));
+	if (fd == -1)
+		err(1, "connect to %s:%s", host, port);
+	if (send_input(fd, &failed) == -1)
+		err(1, "%s", failed);
+	/* Half-close: the server reads end of file, and can still answer. */
+	if (shutdown(fd, SHUT_WR) == -1)
+		err(1, "shutdown");
+	if (print_replies(fd, &failed) == -1)
+		err(1, "%s", failed);
+	if (close(fd) == -1)
+		err(1, "close");
+	// [end main_flow]
+	return 0;
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# Lesson 03 - tcp-client: a mini netcat (getaddrinfo, connect, send and
+# receive loops, shutdown).
+
+load lib/helpers
+
+# minicat [--stdin FILE] [--] ARGS...: run the client, bounded, as "minicat".
+minicat() {
+	local opts=()
+	if [ "${1:-}" = --stdin ]; then
+		opts=(--stdin "$2")
+		shift 2
+	fi
+	[ "${1:-}" = -- ] && shift
+	run_bounded minicat "${opts[@]}" --timeout 30 -- "$BIN_DIR/minicat" "$@"
+}
+
+# serve NAME [tcpeer serve options]: start a test server; sets PORT.
+serve() {
+	local name=$1
+	shift
+	start_server "$name" -- "$TOOLS_DIR/tcpeer" serve "$@"
+}
+
+# minicat_with_hosts HOSTS_FILE ARGS...: run the client as "minicat" with
+# HOSTS_FILE as its /etc/hosts, in a private mount namespace that nothing
+# else sees.
+minicat_with_hosts() {
+	local hosts=$1
+	shift
+	# shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
+	run_bounded minicat --timeout 30 -- unshare -rm \
+		sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$hosts" "$BIN_DIR/minicat" "$@"
+}
+
+need_unshare() {
+	unshare -rm true 2>/dev/null || skip "unshare -rm (private /etc/hosts) does not work here"
+}
+
+# text_file PATH LINES: a text file of numbered lines.
+text_file() {
+	local i
+	for ((i = 1; i <= $2; i++)); do
+		printf 'line %04d of a reply that comes in pieces\n' "$i"
+	done >"$1"
+}
+
+# expect_output FILE WHAT: minicat exited 0 and printed exactly FILE.
+expect_output() {
+	expect_status minicat 0
+	expect_clean_stderr minicat
+	expect_same_bytes "$2" "$1" "$(out minicat)"
+}
+
+@test "prints a reply that arrives in many small pieces, until the server closes (recv loop)" {
+	hint "Receiving until end of file" \
+		"One recv() returns what has arrived so far, maybe a few bytes. Loop until recv() returns 0: that, and only that, is the end."
+	text_file "$BATS_TEST_TMPDIR/reply" 60
+	serve srv --send "$BATS_TEST_TMPDIR/reply" --chunk 100 --pause-ms 15
+	minicat -- 127.0.0.1 "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed (the server sent 100 bytes at a time)"
+}
+
+@test "sends all of a large standard input (4 MiB) before ending its side" {
+	hint "Sending everything: the send loop" \
+		"Read standard input in a loop until read() returns 0, and send every block you read: one read() gives at most one buffer."
+	head -c 4194304 /dev/urandom >"$BATS_TEST_TMPDIR/big"
+	serve srv --after-eof --record "$BATS_TEST_TMPDIR/got"
+	minicat --stdin "$BATS_TEST_TMPDIR/big" -- 127.0.0.1 "$PORT"
+	expect_status minicat 0
+	touch "$BATS_TEST_TMPDIR/got"
+	expect_same_bytes "what the server received" "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/got"
+}
+
+@test "sends every byte even when send() takes only part of the buffer (send loop)" {
+	hint "Sending everything: the send loop" \
+		"send() returns how many bytes it took, which may be fewer than you asked: send the rest in a loop."
+	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	serve srv --after-eof --record "$BATS_TEST_TMPDIR/got"
+	# The shim makes each send() take at most 1000 bytes, as a busy
+	# network may; it needs the build without sanitizers.
+	run_bounded minicat --stdin "$BATS_TEST_TMPDIR/data" --timeout 30 -- \
+		env LD_PRELOAD="$TOOLS_DIR/preload-short-send.so" SHORT_MAX=1000 \
+		"$PLAIN_DIR/minicat" 127.0.0.1 "$PORT"
+	expect_status minicat 0
+	touch "$BATS_TEST_TMPDIR/got"
+	expect_same_bytes "what the server received (each send() took at most 1000 bytes)" \
+		"$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/got"
+}
+
+@test "ends its side with shutdown(SHUT_WR), so a server that answers after end of file can reply" {
+	hint "Half-closing: shutdown versus close" \
+		"After the last send, call shutdown(fd, SHUT_WR): the server reads end of file, and your side can still receive its answer."
+	printf 'a question the server answers only once it has all of it\n' >"$BATS_TEST_TMPDIR/q"
+	# This server reads until end of file, then echoes; it gives up after
+	# 5 s of silence, so a client that never ends its side gets nothing.
+	serve srv --after-eof --echo --idle-ms 5000
+	minicat --stdin "$BATS_TEST_TMPDIR/q" -- 127.0.0.1 "$PORT"
+	expect_status minicat 0
+	if [ ! -s "$(out minicat)" ]; then
+		fail_with "the server never saw end of file, so it never answered" \
+			"the echo of: $(cat "$BATS_TEST_TMPDIR/q")" \
+			"nothing (the server waited 5 s for end of file, then gave up)"
+	fi
+	expect_output "$BATS_TEST_TMPDIR/q" "the echoed answer"
+}
+
+@test "binary data with NUL bytes passes intact both ways" {
+	hint "Bytes, not strings" \
+		"The data is bytes with a length, not a C string: never strlen(), printf(\"%s\") or fputs() it; send and write exactly the n bytes you got."
+	{
+		printf 'before\0after\0\0\n\377\001'
+		head -c 65536 /dev/urandom
+		printf '\0'
+	} >"$BATS_TEST_TMPDIR/bin"
+	serve srv --echo --record "$BATS_TEST_TMPDIR/got"
+	minicat --stdin "$BATS_TEST_TMPDIR/bin" -- 127.0.0.1 "$PORT"
+	expect_status minicat 0
+	touch "$BATS_TEST_TMPDIR/got"
+	expect_same_bytes "what the server received" "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/got"
+	expect_same_bytes "what minicat printed" "$BATS_TEST_TMPDIR/bin" "$(out minicat)"
+}
+
+@test "connects to an IPv6 address (::1)" {
+	hint "Resolving names: getaddrinfo" \
+		"Ask getaddrinfo() with hints.ai_family = AF_UNSPEC, and make each socket with the family of the address it returned."
+	printf 'hello over IPv6\n' >"$BATS_TEST_TMPDIR/reply"
+	serve srv --host ::1 --send "$BATS_TEST_TMPDIR/reply"
+	minicat -- ::1 "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed"
+}
+
+@test "tries the next address when the first one refuses (name with ::1 first, server on IPv4 only)" {
+	hint "Trying each address in turn" \
+		"A name may resolve to several addresses. When connect() fails, close that socket and try the next address; give up only after the last."
+	need_unshare
+	printf '::1\tdual.test\n127.0.0.1\tdual.test\n' >"$BATS_TEST_TMPDIR/hosts"
+	printf 'hello over IPv4\n' >"$BATS_TEST_TMPDIR/reply"
+	serve srv --send "$BATS_TEST_TMPDIR/reply"
+	minicat_with_hosts "$BATS_TEST_TMPDIR/hosts" dual.test "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed (dual.test is ::1, then 127.0.0.1)"
+}
+
+@test "finds a server on IPv6 only through a name with both IPv4 and IPv6 addresses" {
+	hint "Resolving names: getaddrinfo" \
+		"hints.ai_family = AF_UNSPEC asks for IPv6 and IPv4 addresses; AF_INET would hide the IPv6 one."
+	need_unshare
+	printf '127.0.0.1\tdual.test\n::1\tdual.test\n' >"$BATS_TEST_TMPDIR/hosts"
+	printf 'hello over IPv6\n' >"$BATS_TEST_TMPDIR/reply"
+	serve srv --host ::1 --send "$BATS_TEST_TMPDIR/reply"
+	minicat_with_hosts "$BATS_TEST_TMPDIR/hosts" dual.test "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed (dual.test is 127.0.0.1 and ::1)"
+}
+
+@test "a refused connection is reported as 'minicat: connect to HOST:PORT: Connection refused', exit 1" {
+	hint "When connect() fails" \
+		"After the last address failed, report with err(1, \"connect to %s:%s\", host, port): err() adds strerror(errno)."
+	start refuser -- "$TOOLS_DIR/refuser"
+	wait_line refuser '^refusing on '
+	PORT=${LINE##*:}
+	minicat -- 127.0.0.1 "$PORT"
+	expect_status minicat 1
+	local want="minicat: connect to 127.0.0.1:$PORT: Connection refused"
+	[ "$(cat "$(err minicat)")" = "$want" ] ||
+		fail_with "the error message is not in the expected form" "$want" "$(cat "$(err minicat)")"
+	[ ! -s "$(out minicat)" ] ||
+		fail_with "minicat printed something although it never connected" "nothing on stdout" \
+			"$(cat "$(out minicat)")"
+}
+
+@test "an unknown host is reported as 'minicat: HOST: <resolver's message>', exit 1" {
+	hint "When the name does not resolve" \
+		"getaddrinfo() returns its own error code, not errno: report it with errx(1, \"%s: %s\", host, gai_strerror(rc))."
+	# .invalid is reserved: no such name exists anywhere (RFC 2606).
+	minicat -- no-such-host.invalid 80
+	expect_status minicat 1
+	local got
+	got=$(cat "$(err minicat)")
+	if ! [[ $got =~ ^minicat:\ no-such-host\.invalid:\ [A-Z][^:]+$ ]] || [[ $got =~ Success|Unknown\ error ]]; then
+		fail_with "the error message does not give the resolver's reason" \
+			"minicat: no-such-host.invalid: Name or service not known   (the text of gai_strerror(rc))" "$got"
+	fi
+}
+
+@test "wrong arguments print a usage line and exit 2" {
+	hint "Your turn" "minicat takes exactly HOST and PORT: anything else is a 'usage:' line on stderr and exit status 2."
+	local args
+	for args in "" "127.0.0.1" "127.0.0.1 80 extra"; do
+		# shellcheck disable=SC2086 # split the arguments on purpose
+		minicat -- $args
+		expect_status minicat 2 "exit status for 'minicat $args'"
+		expect_stderr_line minicat '^usage: ' "no usage line for 'minicat $args'"
+	done
+}
