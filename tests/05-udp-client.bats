@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# Lesson 05 - udp-client: a receive timeout, bounded retries, and ignoring
+# datagrams that do not come from the server.
+
+load lib/helpers
+load lib/udp
+
+# The test server (udpeer serve) logs one "got N bytes from ..." line per
+# datagram it receives.
+GOT='^got [0-9]+ bytes from '
+
+# ask NAME BOUND ARGS...: run the client, bounded by BOUND seconds; the time
+# it took goes to $ELAPSED_MS.
+ask() {
+	local name=$1 bound=$2 t0
+	shift 2
+	t0=$(_now_ms)
+	run_bounded "$name" --timeout "$bound" -- "$BIN_DIR/ask" "$@"
+	ELAPSED_MS=$(($(_now_ms) - t0))
+}
+
+# expect_output NAME TEXT: NAME printed exactly TEXT (no newline added).
+expect_output() {
+	local want=$BATS_TEST_TMPDIR/want.txt
+	printf '%s' "$2" >"$want"
+	expect_same_bytes "what $1 printed" "$want" "$(out "$1")"
+}
+
+# expect_datagrams SERVER N WHAT: SERVER received exactly N datagrams.
+expect_datagrams() {
+	wait_lines "$1" "$GOT" "$2" || return 1
+	local got
+	got=$(count_lines "$1" "$GOT")
+	[ "$got" -eq "$2" ] ||
+		fail_with "$3" "$2 datagrams at the server" "$got: $(cat "$(out "$1")")"
+}
+
+@test "sends the message as one datagram and prints the reply, exit 0" {
+	hint "Sending and receiving" \
+		"sendto() the message to the address getaddrinfo gave, recvfrom() the reply, write its bytes to stdout."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve
+	ask c 30 -t 5000 127.0.0.1 "$PORT" 'hello over udp'
+	expect_status c 0
+	expect_output c 'hello over udp'
+	expect_datagrams srv 1 "the client sent more than the one datagram it needed"
+	expect_clean_stderr c
+}
+
+@test "with nobody answering, it gives up after -n 3 tries of -t 300 ms: exit 1, clear message" {
+	hint "Timeouts" \
+		"Set SO_RCVTIMEO before recvfrom(): it then fails with EAGAIN when the time is up, instead of waiting for ever."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --silent
+	ask c 15 -t 300 -n 3 127.0.0.1 "$PORT" 'anyone there?'
+	expect_status c 1
+	expect_stderr_line c '^ask: no reply from 127\.0\.0\.1 .*3 tries' \
+		"the client did not say clearly that no reply came"
+	expect_datagrams srv 3 "the client did not send exactly 3 times"
+	# 3 tries of 300 ms cannot take less than 900 ms; load only makes it longer.
+	[ "$ELAPSED_MS" -ge 850 ] ||
+		fail_with "the client gave up too soon" "at least 3 x 300 ms" "${ELAPSED_MS} ms"
+	[ ! -s "$(out c)" ] || fail_with "it printed a reply that never came" "nothing on stdout" "$(cat "$(out c)")"
+}
+
+@test "-n 1 sends exactly once and gives up after one timeout" {
+	hint "Retries" "TRIES counts every datagram sent, the first one included."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --silent
+	ask c 15 -t 200 -n 1 127.0.0.1 "$PORT" 'once'
+	expect_status c 1
+	expect_datagrams srv 1 "-n 1 should send exactly one datagram"
+}
+
+@test "with no options it still gives up on its own (a default timeout and a few tries)" {
+	hint "Timeouts" \
+		"Without -t and -n, use defaults (say 1000 ms and 3 tries): a client must never wait for ever."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --silent
+	ask c 30 127.0.0.1 "$PORT" 'defaults'
+	expect_status c 1
+	local got
+	got=$(count_lines srv "$GOT")
+	[ "$got" -ge 2 ] ||
+		fail_with "by default the client should try more than once" "2 or more datagrams" "$got"
+}
+
+@test "a server that drops the first datagram is answered by the retry" {
+	hint "Retries" \
+		"When recvfrom() times out (EAGAIN), send the datagram again, up to TRIES times in all."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --drop 1
+	ask c 15 -t 300 -n 3 127.0.0.1 "$PORT" 'second time lucky'
+	expect_status c 0
+	expect_output c 'second time lucky'
+	wait_lines srv '^dropped$' 1
+	wait_lines srv "$GOT" 2
+}
+
+@test "a datagram from another port on the server's host, arriving first, is ignored" {
+	hint "Who may answer" \
+		"An unconnected UDP socket takes datagrams from anyone: compare recvfrom()'s address and port with the server's, or connect() the socket."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --spoof-from 127.0.0.1
+	ask c 30 -t 3000 -n 3 127.0.0.1 "$PORT" 'the real answer'
+	expect_status c 0
+	wait_lines srv '^spoofed from 127\.0\.0\.1:' 1
+	expect_output c 'the real answer'
+}
+
+@test "a datagram from another address (127.0.0.2), arriving first, is ignored" {
+	hint "Who may answer" \
+		"Check the sender's address as well as its port: the same port on another host is not the server."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --spoof-from 127.0.0.2
+	ask c 30 -t 3000 -n 3 127.0.0.1 "$PORT" 'the real answer'
+	expect_status c 0
+	wait_lines srv '^spoofed from 127\.0\.0\.2:' 1
+	expect_output c 'the real answer'
+}
+
+@test "a host name works (localhost)" {
+	hint "Resolving the server" \
+		"Resolve HOST and PORT with getaddrinfo (ai_socktype SOCK_DGRAM) and send to the address it returns."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve
+	ask c 30 -t 5000 localhost "$PORT" 'by name'
+	expect_status c 0
+	expect_output c 'by name'
+}
+
+@test "IPv6 works (::1)" {
+	hint "Resolving the server" \
+		"Make the socket with the family getaddrinfo returned (AF_INET6 here), and compare IPv6 addresses as sockaddr_in6."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --host ::1
+	ask c 30 -t 5000 ::1 "$PORT" 'over ipv6'
+	expect_status c 0
+	expect_output c 'over ipv6'
+}
+
+@test "a reply of the largest size (65,507 bytes) is printed whole" {
+	hint "Receiving the whole reply" \
+		"A datagram longer than the buffer is cut short, silently: receive into a buffer of at least 65,507 bytes."
+	local big=$BATS_TEST_TMPDIR/big
+	yes 'the largest datagram UDP over IPv4 can carry. ' | head -c 65507 >"$big"
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --reply-file "$big"
+	ask c 30 -t 5000 127.0.0.1 "$PORT" 'send me the big one'
+	expect_status c 0
+	expect_same_bytes "the 65,507-byte reply" "$big" "$(out c)"
+}
+
+@test "bad arguments print a usage line and exit 2" {
+	hint "Your turn" "A bad option or a missing argument is a usage error: a 'usage:' line on stderr, exit 2."
+	local args
+	for args in "" "127.0.0.1 9" "-t 0 127.0.0.1 9 hi" "-n 0 127.0.0.1 9 hi" "-t x 127.0.0.1 9 hi" \
+		"-x 127.0.0.1 9 hi" "127.0.0.1 9 hi extra"; do
+		# shellcheck disable=SC2086 # split the arguments on purpose
+		run_bounded c -- "$BIN_DIR/ask" $args
+		expect_status c 2 "exit status for 'ask $args'"
+		expect_stderr_line c '^usage: ' "no usage line for 'ask $args'"
+	done
+}
