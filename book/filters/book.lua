@@ -1,0 +1,404 @@
+--[[
+book/filters/book.lua - assemble the book from its parts (pandoc 2.17+).
+
+scripts/book runs pandoc once with this filter to make build/book/book.json;
+the HTML, EPUB and PDF are written from that. The parts are named, one per
+line and relative to the repository's root (the working directory), in the
+environment variable BOOK_PARTS ("FILE", or "FILE<TAB>AS" for a part
+generated into FILE that stands for the source file AS). Without it, the filter treats the input
+document as the only part, so it can be tried on one file:
+
+    pandoc --lua-filter book/filters/book.lua lessons/02-tcp-server/README.md
+
+For each part it
+  * fills every code block that has an `include="PATH"` attribute with the
+    file (PATH from the repository's root), or with the region between the
+    lines `// [snippet NAME]` and `// [end NAME]` when it also has
+    `snippet="NAME"`; marker lines never appear in the output, and tabs
+    become spaces at 4-column stops;
+  * renders every image whose source ends in .msc (mscgen) or .dot (graphviz)
+    to SVG in BOOK_DIAGRAMS (default build/book/diagrams);
+  * makes every identifier unique in the book by prefixing it with the part's
+    key ("lesson-02-your-turn"); the part's first level-1 heading gets the
+    key itself ("lesson-02");
+  * rewrites links: "#section" inside a part, "../02-tcp-server/README.md" and
+    "../02-tcp-server/README.md#section" across parts become links inside the
+    book; a link to a repository file that is not a part becomes plain text.
+
+Every missing file, region or diagram is reported (part, file, region) and
+the filter exits 1 after the whole book has been looked at, so one run shows
+every problem.
+]]
+
+local path = pandoc.path
+local stringify = pandoc.utils.stringify
+
+local DIAGRAMS = os.getenv("BOOK_DIAGRAMS") or "build/book/diagrams"
+local TAB = 4
+
+local errors = {}
+local function fail(part, msg)
+  errors[#errors + 1] = string.format("book: %s: %s", part, msg)
+end
+
+local function read_file(name)
+  local f = io.open(name, "rb")
+  if not f then
+    return nil
+  end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function is_file(name)
+  local f = io.open(name, "rb")
+  if not f then
+    return false
+  end
+  -- io.open succeeds on a directory; reading it does not.
+  local ok = f:read(0)
+  f:close()
+  return ok ~= nil
+end
+
+local function split_lines(text)
+  local lines = {}
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    lines[#lines + 1] = line
+  end
+  -- A final newline does not start one more (empty) line.
+  if #lines > 0 and lines[#lines] == "" and text:sub(-1) == "\n" then
+    lines[#lines] = nil
+  end
+  return lines
+end
+
+-- The kind ("snippet" or "end") and name of a marker line, or nil.
+-- A marker is alone on its line: `// [snippet NAME]` (or `# [...]` in shell).
+local function marker(line)
+  local kind, name = line:match("^%s*//%s*%[(%a+)%s+([%w_.%-]+)%]%s*$")
+  if not kind then
+    kind, name = line:match("^%s*#%s*%[(%a+)%s+([%w_.%-]+)%]%s*$")
+  end
+  if kind == "snippet" or kind == "end" then
+    return kind, name
+  end
+  return nil
+end
+
+local function expand_tabs(line)
+  if not line:find("\t", 1, true) then
+    return line
+  end
+  local out, col = {}, 0
+  for ch in line:gmatch(utf8 and utf8.charpattern or ".") do
+    if ch == "\t" then
+      local n = TAB - col % TAB
+      out[#out + 1] = string.rep(" ", n)
+      col = col + n
+    else
+      out[#out + 1] = ch
+      col = col + 1
+    end
+  end
+  return table.concat(out)
+end
+
+-- The text of FILE, or of its region NAME; nil and a message on failure.
+-- This is the rule scripts/sync-snippets follows too: keep the two alike.
+local function region(file, name)
+  local text = read_file(file)
+  if text == nil or not is_file(file) then
+    return nil, string.format('include "%s": no such file', file)
+  end
+  local lines = split_lines(text)
+  local out, inside, found, closed = {}, (name == nil), false, false
+  for _, line in ipairs(lines) do
+    local kind, mname = marker(line)
+    if kind then
+      if name and mname == name then
+        if kind == "snippet" then
+          if found then
+            return nil, string.format('region "%s" is marked twice in %s', name, file)
+          end
+          found, inside = true, true
+        elseif found and inside then
+          inside, closed = false, true
+        end
+      end
+    elseif inside then
+      out[#out + 1] = expand_tabs(line)
+    end
+  end
+  if name and not found then
+    return nil, string.format('region "%s" not found in %s (no line "// [snippet %s]")',
+      name, file, name)
+  end
+  if name and not closed then
+    return nil, string.format('region "%s" in %s has no end (no line "// [end %s]")',
+      name, file, name)
+  end
+  return table.concat(out, "\n")
+end
+
+-- The key of a part: lessons/NN-slug/README.md -> "lesson-NN";
+-- book/00-preface.md -> "preface"; any other FILE.md -> FILE.
+local function part_key(file)
+  local nn = file:match("lessons/(%d%d)%-[^/]+/README%.md$")
+  if nn then
+    return "lesson-" .. nn
+  end
+  local base = path.split_extension(path.filename(file))
+  base = base:gsub("^%d+%-", "")
+  return base
+end
+
+-- The repository path a link target names, seen from the part in DIR.
+local function resolve(dir, target)
+  local joined = path.normalize(path.join({ dir, target }))
+  -- pandoc.path.normalize keeps "..": fold them ourselves.
+  local out = {}
+  for _, seg in ipairs(path.split(joined)) do
+    if seg == ".." and #out > 0 and out[#out] ~= ".." then
+      out[#out] = nil
+    elseif seg ~= "." then
+      out[#out + 1] = seg
+    end
+  end
+  return table.concat(out, "/")
+end
+
+local function is_external(target)
+  return target:match("^%a[%w+.-]*:") ~= nil
+end
+
+local parts = {} -- in order: { file=, dir=, key=, doc=, h1= }
+local by_file = {} -- repository path -> part
+
+local function new_id(part, id)
+  if id == nil or id == "" then
+    return id
+  end
+  if id == part.h1 then
+    return part.key
+  end
+  return part.key .. "-" .. id
+end
+
+local function is_dir(name)
+  local f = io.open(name .. "/.", "rb")
+  if f then
+    f:close()
+    return true
+  end
+  return false
+end
+
+-- The book's anchor for FILE#FRAGMENT when FILE is a part; false when FILE
+-- is a lesson's chapter that is not written yet; nil when FILE is not a
+-- chapter. A chapter path whose number belongs to a lesson of another slug
+-- (a typo) still gets an anchor, which the link check reports.
+local function anchor_for(file, fragment)
+  local part = by_file[file]
+  if part then
+    if fragment == nil or fragment == "" then
+      return "#" .. part.key
+    end
+    return "#" .. new_id(part, fragment)
+  end
+  local slug = file:match("^lessons/(%d%d%-[^/]+)/README%.md$")
+  if slug then
+    if is_dir("lessons/" .. slug) or is_dir("solutions/" .. slug) then
+      return false
+    end
+    -- No lesson with this number at all yet: it is still to come. (With
+    -- the number taken by another slug, it is a typo: keep it broken.)
+    local nn = slug:sub(1, 2)
+    local taken = pandoc.pipe("sh", { "-c", "ls -d lessons/" .. nn .. "-* solutions/" .. nn .. "-* 2>/dev/null || true" }, "")
+    if taken == "" then
+      return false
+    end
+    local key = part_key(file)
+    if fragment == nil or fragment == "" then
+      return "#" .. key
+    end
+    return "#" .. key .. "-" .. fragment
+  end
+  return nil
+end
+
+local function render_diagram(part, img)
+  local src = resolve(part.dir, img.src)
+  local ext = src:match("%.(%a+)$")
+  if not is_file(src) then
+    fail(part.file, string.format('diagram "%s": no such file (%s)', img.src, src))
+    return img
+  end
+  local name = part.key .. "-" .. path.split_extension(path.filename(src)) .. ".svg"
+  local out = path.join({ DIAGRAMS, name })
+  local cmd
+  if ext == "msc" then
+    cmd = { "mscgen", "-T", "svg", "-o", out, "-i", src }
+  else
+    cmd = { "dot", "-Tsvg", "-o", out, src }
+  end
+  local ok, err = pcall(pandoc.pipe, cmd[1], { table.unpack(cmd, 2) }, "")
+  if not ok then
+    fail(part.file, string.format('diagram "%s" (%s) does not render: %s', img.src, src,
+      tostring(err.output or err)))
+    return img
+  end
+  img.src = out
+  img.classes:insert("diagram")
+  return img
+end
+
+-- The filter for one part, after every part's identifiers are known.
+local function part_filter(part)
+  local function relink(el)
+    if el.identifier and el.identifier ~= "" then
+      el.identifier = new_id(part, el.identifier)
+    end
+    return el
+  end
+  return {
+    Header = relink,
+    Div = relink,
+    Span = relink,
+    Table = relink,
+
+    CodeBlock = function(cb)
+      local file = cb.attributes["include"]
+      if file == nil then
+        return relink(cb)
+      end
+      local name = cb.attributes["snippet"]
+      local text, err = region(file, name)
+      if text == nil then
+        fail(part.file, err)
+        return nil
+      end
+      cb.text = text
+      cb.attributes["include"] = nil
+      cb.attributes["snippet"] = nil
+      relink(cb)
+      local label = pandoc.Para({ pandoc.Code(file) })
+      if name then
+        label.content:insert(pandoc.Space())
+        label.content:insert(pandoc.Emph({ pandoc.Str("(" .. name .. ")") }))
+      end
+      return pandoc.Div({ pandoc.Div({ label }, pandoc.Attr("", { "listing-file" })), cb },
+        pandoc.Attr("", { "listing" }))
+    end,
+
+    Image = function(img)
+      if is_external(img.src) then
+        return img
+      end
+      if img.src:match("%.msc$") or img.src:match("%.dot$") then
+        return render_diagram(part, img)
+      end
+      local src = resolve(part.dir, img.src)
+      if not is_file(src) then
+        fail(part.file, string.format('image "%s": no such file (%s)', img.src, src))
+      end
+      img.src = src
+      return img
+    end,
+
+    Link = function(link)
+      local target = link.target
+      if is_external(target) then
+        return link
+      end
+      if target:sub(1, 1) == "#" then
+        link.target = "#" .. new_id(part, target:sub(2))
+        return link
+      end
+      local file, fragment = target:match("^([^#]*)#?(.*)$")
+      local repo_path = resolve(part.dir, file)
+      local anchor = anchor_for(repo_path, fragment)
+      if anchor then
+        link.target = anchor
+        return link
+      elseif anchor == false then
+        io.stderr:write(string.format("book: %s: links to %s, which is not written yet: shown as text\n",
+          part.file, repo_path))
+        return link.content
+      end
+      -- A file of the repository that is not in the book: say where it is.
+      local text = stringify(link.content)
+      if text == repo_path or text == path.filename(repo_path) or text:find(repo_path, 1, true) then
+        return link.content
+      end
+      local out = pandoc.List(link.content)
+      out:insert(pandoc.Str(" ("))
+      out:insert(pandoc.Code(repo_path))
+      out:insert(pandoc.Str(")"))
+      return out
+    end,
+  }
+end
+
+local function first_h1(blocks)
+  for _, b in ipairs(blocks) do
+    if b.t == "Header" and b.level == 1 then
+      return b.identifier
+    end
+  end
+  return nil
+end
+
+function Pandoc(doc)
+  local list = os.getenv("BOOK_PARTS")
+  local single = (list == nil or list == "")
+  if single then
+    local file = PANDOC_STATE.input_files[1] or "stdin"
+    local part = { file = file, dir = path.directory(file), key = part_key(file), doc = doc }
+    parts[1] = part
+    by_file[resolve(".", file)] = part
+  else
+    for line in list:gmatch("[^\n]+") do
+      -- "FILE" or "FILE<TAB>AS": a generated part read from FILE stands for
+      -- AS (links resolve from AS's directory, and links to AS reach it).
+      local file, as = line:match("^([^\t]+)\t(.+)$")
+      file = file or line
+      as = as or line
+      local text = read_file(file)
+      if text == nil then
+        fail(file, "no such file")
+      else
+        local part = {
+          file = file,
+          dir = path.directory(as),
+          key = part_key(as),
+          doc = pandoc.read(text, "markdown"),
+        }
+        parts[#parts + 1] = part
+        by_file[resolve(".", as)] = part
+      end
+    end
+  end
+  os.execute("mkdir -p '" .. DIAGRAMS .. "'")
+
+  local blocks = pandoc.List()
+  for _, part in ipairs(parts) do
+    part.h1 = first_h1(part.doc.blocks)
+    local done = pandoc.walk_block(pandoc.Div(part.doc.blocks), part_filter(part))
+    blocks:extend(done.content)
+  end
+
+  if #errors > 0 then
+    for _, e in ipairs(errors) do
+      io.stderr:write(e, "\n")
+    end
+    io.stderr:write(string.format("book: %d problem(s); the book was not built\n", #errors))
+    os.exit(1)
+  end
+  if single then
+    doc.blocks = blocks
+    return doc
+  end
+  return pandoc.Pandoc(blocks, doc.meta)
+end
