@@ -6,16 +6,18 @@
 # program's standard input: a line written there is a line typed, closing it
 # is Ctrl-D (end of input). The descriptor numbers are kept in TYPE_<NAME>.
 
-# start_typed NAME [--close FD]... -- CMD ARGS...: start CMD as NAME with a
+# start_typed NAME [--close FD]... [--timeout S] -- CMD ARGS...: start CMD as
+# NAME (killed after S seconds, as for start) with a
 # FIFO for stdin and open its write end (kept in TYPE_NAME). Each --close FD
 # is closed in the child, so one program does not hold another's keyboard
 # open (it would never see end of input).
 start_typed() {
-	local name=$1 fifo fd closes=()
+	local name=$1 fifo fd closes=() limit=$T_PROC
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--close) closes+=("$2"); shift 2 ;;
+		--timeout) limit=$2; shift 2 ;;
 		--) shift; break ;;
 		*) break ;;
 		esac
@@ -24,7 +26,7 @@ start_typed() {
 	mkfifo "$fifo"
 	# The child opens the FIFO for reading, which blocks until the test
 	# opens it for writing just below; then both go on.
-	_start_closing "${closes[*]}" "$name" --stdin "$fifo" -- "$@"
+	_start_closing "${closes[*]}" "$name" --stdin "$fifo" --timeout "$limit" -- "$@"
 	exec {fd}>"$fifo"
 	printf -v "TYPE_$name" '%s' "$fd"
 }

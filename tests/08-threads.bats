@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# Lesson 08 - threads: a chat room with one thread per client, the client
+# list shared under a mutex, slow and vanished clients dropped.
+
+load lib/helpers
+load lib/chat
+
+# online_count N: how many of the server's lines say "(N online)".
+online_count() {
+	grep -ac "(${1} online)\$" "$(out server)" || true
+}
+
+# wait_online N BEFORE: wait until the server has said "(N online)" more
+# than BEFORE times (BEFORE: the count from online_count, taken earlier).
+wait_online() {
+	local want=$1 before=$2 deadline
+	deadline=$(($(_now_ms) + 30000))
+	while [ "$(online_count "$want")" -le "$before" ]; do
+		if ! is_running server || [ "$(_now_ms)" -ge "$deadline" ]; then
+			fail_with "the server did not log every client joining" \
+				"a line 'joined ADDR:PORT ($want online)'" \
+				"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# crowd NAME ONLINE [chat-crowd options]: run chat-crowd against the server
+# and check its verdict. Its clients connect, then wait until the server has
+# logged ONLINE clients in the room, so nobody misses the first lines.
+crowd() {
+	local name=$1 online=$2 before
+	shift 2
+	before=$(online_count "$online")
+	start_typed "$name" --timeout 60 -- "$TOOLS_DIR/chat-crowd" 127.0.0.1 "$PORT" \
+		--wait-stdin "$@"
+	wait_line "$name" '^connected ' 30
+	wait_online "$online" "$before" || return 1
+	type_line "$name" go
+	wait_exit "$name" 45
+	if [ "$STATUS" != 0 ]; then
+		fail_with "chat-crowd $* found a problem" "a line 'ok: ...'" \
+			"$(_tail "$(out "$name")")
+--- the server's log:
+$(_tail "$(out server)")
+--- the server's stderr:
+$(_tail "$(err server)")"
+		return 1
+	fi
+}
+
+# wait_empty: wait until every client has left: the server logs "(0 online)"
+# on its last line.
+wait_empty() {
+	local deadline
+	deadline=$(($(_now_ms) + 20000))
+	until tail -n 1 "$(out server)" | grep -aq '^left .*(0 online)$'; do
+		if ! is_running server || [ "$(_now_ms)" -ge "$deadline" ]; then
+			fail_with "the clients were not all taken out of the room" \
+				"the last line 'left ADDR:PORT (0 online)'" \
+				"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+@test "with 3 clients, each receives the others' lines, not its own, in each sender's order" {
+	hint "Broadcasting a line" \
+		"Send each line to every client in the list except the one who sent it, prefixed with '[ADDR:PORT] '."
+	start_server server -- "$BIN_DIR/chat_server" 0
+	crowd crowd 3 -c 3 -m 50
+	expect_clean_stderr server
+}
+
+@test "joins and leaves are announced to the others" {
+	hint "Joining and leaving" \
+		"Announce '* ADDR:PORT joined' when a client is added, '* ADDR:PORT left' when it is removed."
+	start_server server -- "$BIN_DIR/chat_server" 0
+	start watcher -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '^joined 127\.0\.0\.1:[0-9]+ \(1 online\)$'
+	printf 'hello, room\n' >"$BATS_TEST_TMPDIR/hello"
+	run_bounded visitor -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+		--send "$BATS_TEST_TMPDIR/hello" --shut-wr
+	expect_status visitor 0
+	local me
+	me=$(sed -n 's/^local //p' "$(err visitor)")
+	wait_line watcher "^\* $me left\$"
+	local want got
+	want=$(printf '* %s joined\n[%s] hello, room\n* %s left' "$me" "$me" "$me")
+	got=$(cat "$(out watcher)")
+	[ "$got" = "$want" ] || fail_with "the watcher saw the wrong lines" "$want" "$got"
+	wait_line server "^left $me \\(1 online\\)\$"
+}
+
+@test "200 clients connected at once all receive a broadcast" {
+	hint "One thread per client" \
+		"Each accepted client gets its own thread, so no client waits for another; all share one list."
+	start_server server -- "$BIN_DIR/chat_server" 0
+	crowd crowd 200 -c 200 -s 1 -m 2
+	wait_empty
+	expect_clean_stderr server
+}
+
+@test "clients that reset mid-broadcast do not kill the server (SIGPIPE) and are dropped from the list" {
+	hint "SIGPIPE: the signal that kills servers" \
+		"Sending to a reset connection raises SIGPIPE, which ends the process: use MSG_NOSIGNAL or ignore SIGPIPE."
+	start_server server -- "$BIN_DIR/chat_server" 0
+	# 10 clients talk while 30 others reset their connections.
+	crowd crowd 40 -c 10 -m 30 --victims 30
+	wait_empty
+	# The room still works for newcomers.
+	crowd again 2 -c 2 -m 3
+	wait_empty
+	expect_clean_stderr server
+}
+
+@test "a client that stops reading is dropped, and the room goes on" {
+	hint "Slow clients and bounded sends" \
+		"Never block on one client while holding the lock: send with MSG_DONTWAIT, and drop a client whose buffer is full."
+	start_server server -- "$BIN_DIR/chat_server" 0
+	# Three clients send 600 KB to each other; a fourth never reads.
+	crowd crowd 4 -c 3 -m 200 --size 1000 --stalled 1 --timeout-ms 20000
+	expect_line server '^dropped 127\.0\.0\.1:[0-9]+ \(too slow\)$' \
+		"the server should drop the client that stopped reading"
+	expect_clean_stderr server
+}
+
+@test "the server is clean under ThreadSanitizer while clients join, talk and leave" {
+	hint "The mutex and what it protects" \
+		"Every use of the client list (add, remove, walk to broadcast) must hold the one mutex."
+	[ -n "${TSAN_DIR:-}" ] && [ -x "$TSAN_DIR/chat_server" ] ||
+		fail_with "no ThreadSanitizer build" "chat_server built with -fsanitize=thread" \
+			"nothing in TSAN_DIR (does chat_server.c include <pthread.h>?)"
+	# 3 rounds of 8 talkers and 4 resetting clients: -n 36.
+	start server --timeout 120 -- "$TSAN_DIR/chat_server" -n 36 0
+	wait_listening server
+	local round
+	for round in 1 2 3; do
+		crowd "round$round" 12 -c 8 -m 20 --victims 4
+		wait_empty
+	done
+	wait_exit server 30
+	expect_clean_stderr server
+	expect_status server 0
+}
+
+@test "after -n COUNT clients have come and gone, the server exits 0 with nothing leaked (valgrind)" {
+	hint "Ending the server" \
+		"Each client thread closes its socket and frees its entry; main waits for the last thread, then returns."
+	start_valgrind server --timeout 120 -- chat_server -n 6 0
+	wait_listening server
+	crowd crowd 6 -c 4 -m 5 --victims 2
+	wait_exit server 60
+	expect_status server 0
+	expect_valgrind_clean server
+}
+
+# vm_kb PID: the process's virtual memory size, in kB.
+vm_kb() {
+	awk '/^VmSize:/ { print $2 }' "/proc/$1/status"
+}
+
+@test "the threads of departed clients are not leaked (detached or joined)" {
+	hint "Detach or join" \
+		"A thread that is neither detached nor joined keeps its stack (8 MB) after it ends: detach each client thread."
+	start_server server -- "$PLAIN_DIR/chat_server" 0
+	local pid before after tasks round
+	pid=$(prog_pid server)
+	crowd warmup 10 -c 10 -m 2
+	wait_empty
+	before=$(vm_kb "$pid")
+	for round in 1 2 3 4 5; do
+		crowd "round$round" 10 -c 10 -m 2
+		wait_empty
+	done
+	after=$(vm_kb "$pid")
+	# 50 leaked stacks would be 400 MB; a few cached ones are fine.
+	[ $((after - before)) -lt 102400 ] ||
+		fail_with "50 clients came and went and the server grew by $(((after - before) / 1024)) MB" \
+			"less than 100 MB of growth (finished threads give back their stacks)" \
+			"VmSize $before kB -> $after kB"
+	tasks=$(ls "/proc/$pid/task" | wc -l)
+	[ "$tasks" -eq 1 ] ||
+		fail_with "threads are still running with nobody in the room" "1 thread (main)" "$tasks threads"
+}
+
+@test "bad arguments print a usage line and exit 2" {
+	hint "Your turn" "Bad arguments: a 'usage:' line on stderr, exit status 2."
+	local args
+	for args in "" "-n" "-n 0 0" "notaport" "0 127.0.0.1 extra"; do
+		# shellcheck disable=SC2086 # split the arguments on purpose
+		run_bounded server -- "$BIN_DIR/chat_server" $args
+		expect_status server 2 "exit status for 'chat_server $args'"
+		expect_stderr_line server '^usage: ' "no usage line for 'chat_server $args'"
+	done
+}
