@@ -102,13 +102,13 @@ expect_datagrams() {
 	expect_output c 'the real answer'
 }
 
-@test "a datagram from another address (127.0.0.2), arriving first, is ignored" {
+@test "a datagram from the server's port on another address (127.0.0.2), arriving first, is ignored" {
 	hint "Who may answer" \
 		"Check the sender's address as well as its port: the same port on another host is not the server."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve --spoof-from 127.0.0.2
 	ask c 30 -t 3000 -n 3 127.0.0.1 "$PORT" 'the real answer'
 	expect_status c 0
-	wait_lines srv '^spoofed from 127\.0\.0\.2:' 1
+	wait_lines srv "^spoofed from 127\\.0\\.0\\.2:$PORT\$" 1
 	expect_output c 'the real answer'
 }
 

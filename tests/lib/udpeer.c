@@ -13,9 +13,10 @@
  *       drop it ("dropped") while fewer than N have been dropped; with
  *       --silent, never answer; otherwise answer with the contents of F (or
  *       echo the datagram) and print "replied N bytes". With --spoof-from,
- *       first send "spoofed reply" from another socket bound to ADDR with a
- *       port the kernel picks ("spoofed from ADDR:PORT"), then wait MS
- *       (default 100) before the real answer. Exit 0 after COUNT datagrams
+ *       first send "spoofed reply" from another socket bound to ADDR, on
+ *       the server's own port if it is free there (the same port on another
+ *       address), else on a port the kernel picks ("spoofed from
+ *       ADDR:PORT"); then wait MS (default 100) before the real answer. Exit 0 after COUNT datagrams
  *       (default: never).
  *   udpeer talk HOST PORT [--sockets K] [--wait-ms MS] STEP...
  *       Open K client sockets (default 1), numbered from 0, and run the
@@ -170,14 +171,24 @@ static ssize_t receive(int fd, struct sockaddr_storage *from, socklen_t *from_le
 /* Print one line of the log a test reads, at once. */
 #define say(...) (printf(__VA_ARGS__), fflush(stdout))
 
-/* Send "spoofed reply" to TO from a fresh socket on SPOOF_HOST (port 0). */
-static void send_spoofed(const char *spoof_host, const struct sockaddr_storage *to,
-                         socklen_t to_len)
+/* Send "spoofed reply" to TO from a fresh socket on SPOOF_HOST: on PORT if
+ * that is free there, else on a port the kernel picks. */
+static void send_spoofed(const char *spoof_host, const char *port,
+                         const struct sockaddr_storage *to, socklen_t to_len)
 {
 	static const char fake[] = "spoofed reply";
 	struct sockaddr_storage self;
 	socklen_t self_len = sizeof(self);
-	int fd = bound_socket(spoof_host, "0");
+	struct addrinfo *res = resolve(spoof_host, port, 1);
+	int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+
+	if (fd == -1)
+		err(1, "socket");
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1) {
+		close(fd);
+		fd = bound_socket(spoof_host, "0");
+	}
+	freeaddrinfo(res);
 
 	if (getsockname(fd, (struct sockaddr *)&self, &self_len) == -1)
 		err(1, "getsockname");
@@ -193,8 +204,10 @@ static int do_serve(int argc, char **argv)
 	const char *host = "127.0.0.1", *port = "0", *reply_file = NULL, *spoof = NULL;
 	long count = -1, drop = 0, gap_ms = 100, dropped = 0;
 	int silent = 0, fd;
-	char *reply = NULL;
+	char *reply = NULL, own_port[8];
 	size_t reply_len = 0;
+	struct sockaddr_storage self;
+	socklen_t self_len = sizeof(self);
 
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -227,6 +240,10 @@ static int do_serve(int argc, char **argv)
 	fd = bound_socket(host, port);
 	if (announce_listener(fd) == -1)
 		err(1, "announce");
+	if (getsockname(fd, (struct sockaddr *)&self, &self_len) == -1)
+		err(1, "getsockname");
+	snprintf(own_port, sizeof(own_port), "%s",
+	         strrchr(show(&self, self_len), ':') + 1);
 	for (long seen = 0; count < 0 || seen < count; seen++) {
 		struct sockaddr_storage from;
 		socklen_t from_len;
@@ -241,7 +258,7 @@ static int do_serve(int argc, char **argv)
 		if (silent)
 			continue;
 		if (spoof != NULL) {
-			send_spoofed(spoof, &from, from_len);
+			send_spoofed(spoof, own_port, &from, from_len);
 			/* Let the fake arrive first, as an attacker racing the
 			 * server would hope. */
 			pause_ms(gap_ms);
