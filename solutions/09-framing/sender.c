@@ -32,13 +32,12 @@
 #include "tcp.h"
 
 /*
- * Read all of PATH (at most FRAME_MAX bytes) into a malloc'd buffer; *LEN
- * gets its size. Returns the buffer, or NULL with errno set (EMSGSIZE if the
- * file is too big for one frame).
+ * Read PATH into a malloc'd buffer, but at most FRAME_MAX + 1 bytes: enough
+ * for send_frame to see that a file is too big for one frame. *LEN gets the
+ * count. Returns the buffer, or NULL with errno set.
  */
 static char *read_file(const char *path, size_t *len)
 {
-	/* Room for one byte over the limit, to notice a file that is too big. */
 	size_t cap = (size_t)FRAME_MAX + 1, got = 0;
 	char *buf = NULL;
 	int saved, fd = open(path, O_RDONLY);
@@ -47,7 +46,7 @@ static char *read_file(const char *path, size_t *len)
 		return NULL;
 	if ((buf = malloc(cap)) == NULL)
 		goto fail;
-	for (;;) {
+	while (got < cap) {
 		ssize_t n = read(fd, buf + got, cap - got);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -56,10 +55,6 @@ static char *read_file(const char *path, size_t *len)
 		if (n == 0)
 			break;
 		got += (size_t)n;
-		if (got == cap) {
-			errno = EMSGSIZE;
-			goto fail;
-		}
 	}
 	close(fd);
 	*len = got;
