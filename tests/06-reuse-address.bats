@@ -38,7 +38,7 @@ wait_time_wait() {
 		fi
 		sleep 0.02
 	done
-	TIME_WAIT_LINE=$(time_wait_entries "$1" | head -n 1)
+	TIME_WAIT_LINE=$(time_wait_entries "$1" | head -n 1 | awk '{ print "local " $3 ", peer " $4 }')
 }
 
 @test "greets a client, closes the connection first, and logs 'served ADDR:PORT'" {
@@ -67,7 +67,7 @@ wait_time_wait() {
 	# Second run, at once, on the same port.
 	start second -- "$BIN_DIR/restartable" -n 1 "$PORT"
 	if ! wait_line second '^listening on ' 2>/dev/null >/dev/null; then
-		fail_with "the restarted server could not bind port $PORT while this was in TIME-WAIT: $TIME_WAIT_LINE" \
+		fail_with "the restarted server could not bind port $PORT, held only by a connection in TIME-WAIT ($TIME_WAIT_LINE)" \
 			"listening on 127.0.0.1:$PORT" "$(_tail "$(err second)")"
 	fi
 	[ "$LINE" = "listening on 127.0.0.1:$PORT" ] ||
