@@ -10,6 +10,8 @@ details on "#" lines under it, and always exits 0 (the caller counts lines):
   hints             every `hint "SECTION"` in tests/NN-*.bats names a heading
                     of lesson NN's chapter
   own-solution      no chapter includes its own lesson's solution
+  diagrams          where messages flow (TCP calls, UDP, chat, framing,
+                    download) a chapter shows a sequence diagram
   pasted            no chapter pastes project code by hand in a C block
   links HTML        every href="#id" in the one-page HTML has its id, no link
                     leads to a file, every image is embedded
@@ -157,6 +159,31 @@ def check_own_solution():
     report(not bad, "no chapter shows its own lesson's solution", bad)
 
 
+# Where messages flow, one chapter of each group shows a sequence diagram.
+DIAGRAM_GROUPS = [("the TCP call sequence", ["02", "03"]), ("the UDP exchange", ["04", "05"]),
+                  ("the chat", ["07", "08"]), ("framing", ["09"]), ("the download", ["10"])]
+
+
+def check_diagrams():
+    chapters = {c.split("/")[1][:2]: c for c in glob.glob("lessons/[0-9][0-9]-*/README.md")}
+    image = re.compile(r"!\[[^\]]*\]\(([^)\s]+\.(?:msc|dot))\)")
+    for what, group in DIAGRAM_GROUPS:
+        present = [chapters[n] for n in group if n in chapters]
+        if not present:
+            continue  # not written yet: the sections check says so
+        shown = []
+        for c in present:
+            with open(c, encoding="utf-8") as f:
+                shown += image.findall(f.read())
+        name = "a sequence diagram shows %s (lesson %s)" % (what, " or ".join(group))
+        if shown or len(present) < len(group):
+            # Found, or it may still come in a chapter of the group not written yet.
+            report(True, name + (": %s" % ", ".join(shown) if shown else ": chapter to come"))
+        else:
+            report(False, name, ["none of %s shows a ![Caption](NAME.msc) image" % ", ".join(present),
+                                 "write NAME.msc next to the chapter (docs/BOOK.md)"])
+
+
 def norm(line):
     return re.sub(r"\s+", " ", line).strip()
 
@@ -250,6 +277,7 @@ def main(argv):
         return 2
     check, args = argv[0], argv[1:]
     {"sections": check_sections, "hints": check_hints, "own-solution": check_own_solution,
+     "diagrams": check_diagrams,
      "pasted": check_pasted, "links": check_links, "markup": check_markup}[check](*args)
     return 0
 

@@ -249,6 +249,13 @@ local function render_diagram(part, img)
       tostring(err.output or err)))
     return img
   end
+  -- EPUB 3 forbids the external DTD both tools declare; SVG needs none.
+  local svg = read_file(out)
+  if svg then
+    local f = io.open(out, "wb")
+    f:write((svg:gsub("<!DOCTYPE[^>]*>%s*", "", 1)))
+    f:close()
+  end
   img.src = out
   img.classes:insert("diagram")
   return img

@@ -71,6 +71,7 @@ result $? "the snippet copies in the chapters are in sync with the code" "$work/
 python3 book/checks.py sections
 python3 book/checks.py hints
 python3 book/checks.py own-solution
+python3 book/checks.py diagrams
 python3 book/checks.py pasted
 
 if [ -s "$OUT/$NAME.html" ]; then
