@@ -85,6 +85,7 @@ static int is_stream_socket(int fd)
 	return yes;
 }
 
+// [snippet shortio_allowed]
 /*
  * How many of LEN bytes this call on FD may move; 0 means "fail with EINTR".
  * Anything but a stream socket, and empty calls, keep LEN.
@@ -106,6 +107,7 @@ static size_t allowed(int fd, size_t len)
 	r = 1 + r % max;
 	return r < len ? (size_t)r : len;
 }
+// [end shortio_allowed]
 
 #define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
 #define CUT(fd, len)                                                                     \
@@ -137,11 +139,13 @@ ssize_t write(int fd, const void *buf, size_t len)
 	return REAL("write", ssize_t(*)(int, const void *, size_t))(fd, buf, n);
 }
 
+// [snippet shortio_recv]
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	CUT(fd, len);
 	return REAL("recv", ssize_t(*)(int, void *, size_t, int))(fd, buf, n, flags);
 }
+// [end shortio_recv]
 
 ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
                  socklen_t *fromlen)
