@@ -155,6 +155,8 @@ static int wait_readable(int fd, long ms)
 	return rc;
 }
 
+// [snippet udpeer_receive]
+/* Receive one datagram on FD into BUF; *FROM and *FROM_LEN get its sender. */
 static ssize_t receive(int fd, struct sockaddr_storage *from, socklen_t *from_len)
 {
 	ssize_t n;
@@ -167,10 +169,12 @@ static ssize_t receive(int fd, struct sockaddr_storage *from, socklen_t *from_le
 		err(1, "recvfrom");
 	return n;
 }
+// [end udpeer_receive]
 
 /* Print one line of the log a test reads, at once. */
 #define say(...) (printf(__VA_ARGS__), fflush(stdout))
 
+// [snippet udpeer_spoof]
 /* Send "spoofed reply" to TO from a fresh socket on SPOOF_HOST: on PORT if
  * that is free there, else on a port the kernel picks. */
 static void send_spoofed(const char *spoof_host, const char *port,
@@ -198,6 +202,7 @@ static void send_spoofed(const char *spoof_host, const char *port,
 	say("spoofed from %s\n", show(&self, self_len));
 	close(fd);
 }
+// [end udpeer_spoof]
 
 static int do_serve(int argc, char **argv)
 {
