@@ -380,7 +380,9 @@ function Pandoc(doc)
           file = file,
           dir = path.directory(as),
           key = part_key(as),
-          doc = pandoc.read(text, "markdown"),
+          -- Identifiers as a forge makes them, so "#section" links in a
+          -- chapter work both there and in the book.
+          doc = pandoc.read(text, "markdown+gfm_auto_identifiers"),
         }
         parts[#parts + 1] = part
         by_file[resolve(".", as)] = part
