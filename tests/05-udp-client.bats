@@ -36,7 +36,7 @@ expect_datagrams() {
 }
 
 @test "sends the message as one datagram and prints the reply, exit 0" {
-	hint "Sending and receiving" \
+	hint "Resolving the server" \
 		"sendto() the message to the address getaddrinfo gave, recvfrom() the reply, write its bytes to stdout."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve
 	ask c 30 -t 5000 127.0.0.1 "$PORT" 'hello over udp'
