@@ -1,0 +1,334 @@
+#!/usr/bin/env bats
+# Lesson 10 - file-download: a threaded file server and an all-or-nothing
+# download client.
+#
+# The programs: `file-server [-n COUNT] ROOT PORT` and
+# `download HOST PORT NAME [DEST]`. The raw client tests/lib/filepeer.c reads
+# the server's answer field by field (status, size, message), so the wire
+# format is checked on its own, not only through the lesson's client.
+
+load lib/helpers
+load lib/frames
+load lib/shortio
+
+# Memory bound for server and client on the 256 MiB transfer (KiB, plain
+# builds). Both need a few MiB; reading the file into memory needs 256.
+RSS_LIMIT_KIB=32768
+
+setup() {
+	D=$BATS_TEST_TMPDIR
+	ROOT=$D/root
+	mkdir -p "$ROOT" "$D/dl"
+}
+
+# random_file NAME SIZE: SIZE random bytes in the root.
+random_file() {
+	head -c "$2" /dev/urandom >"$ROOT/$1"
+}
+
+# serve [PROGRAM]: start the server (ASan build unless given) on $ROOT.
+serve() {
+	start_server srv -- "${1:-$BIN_DIR/file-server}" "$ROOT" 0
+}
+
+# no_output DEST: neither DEST nor a temporary file next to it is left.
+no_output() {
+	local left
+	left=$(find "$(dirname "$1")" -name "$(basename "$1")*" -print 2>/dev/null)
+	[ -z "$left" ] && return 0
+	fail_with "a file was left behind" "no $1, and no temporary file next to it" "$left"
+}
+
+# download_ok NAME [SECS]: download NAME with the ASan client; it must say
+# "saved" and exit 0, and the copy must be byte-identical.
+download_ok() {
+	local name=$1 secs=${2:-$T_LINE}
+	run_bounded dl --timeout "$secs" -- "$BIN_DIR/download" 127.0.0.1 "$PORT" "$name" "$D/dl/$name"
+	expect_status dl 0 || return 1
+	expect_clean_stderr dl || return 1
+	expect_line dl "^saved $D/dl/$name \\($(wc -c <"$ROOT/$name") bytes\\)\$" "the client did not report the download" || return 1
+	expect_same_digest "$name" "$ROOT/$name" "$D/dl/$name"
+}
+
+# expect_same_digest WHAT WANT GOT: equal SHA-256 digests (and the first
+# difference shown if not).
+expect_same_digest() {
+	local want got
+	want=$(sha256sum <"$2" | cut -d' ' -f1)
+	got=$(sha256sum <"$3" 2>/dev/null | cut -d' ' -f1)
+	[ "$want" = "$got" ] && return 0
+	expect_same_bytes "$1" "$2" "$3"
+}
+
+# wait_started DEST SECS: wait until a download to DEST has written bytes
+# (to a temporary file next to it, or to DEST itself).
+wait_started() {
+	local dest=$1 secs=${2:-$T_LINE} deadline f
+	deadline=$(($(_now_ms) + secs * 1000))
+	while [ "$(_now_ms)" -lt "$deadline" ]; do
+		for f in "$dest"*; do
+			[ -s "$f" ] && return 0
+		done
+		sleep 0.02
+	done
+	fail_with "the download did not start" "bytes arriving in $dest or a temporary file next to it" "nothing after ${secs}s"
+}
+
+# wait_count NAME REGEX N SECS: wait until NAME has printed N lines matching
+# REGEX; fails at once if NAME exits first.
+wait_count() {
+	local name=$1 re=$2 n=$3 secs=$4 deadline
+	deadline=$(($(_now_ms) + secs * 1000))
+	while [ "$(grep -caE -- "$re" "$(out "$name")")" -lt "$n" ]; do
+		if ! is_running "$name" || [ "$(_now_ms)" -ge "$deadline" ]; then
+			fail_with "$name did not print line $n matching $re" \
+				"$n lines matching $re, $name still running" \
+				"$(cat "$(out "$name")" "$(err "$name")")"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# refuse_check NAME: filepeer gets status 2 and a message for NAME.
+refuse_check() {
+	run_bounded peer -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" "$1" --idle-ms 8000
+	if ! grep -qx 'status 2' "$(out peer)" || ! grep -q '^message .' "$(out peer)"; then
+		fail_with "the request for '$1' was not refused with status 2" \
+			"status 2, then a message frame" "$(cat "$(out peer)" "$(err peer)")"
+		return 1
+	fi
+}
+
+@test "an empty file and a 1-byte file arrive byte-identical" {
+	hint "The protocol" "Status 0, an 8-byte size, then exactly size bytes: 0 bytes is a size like any other."
+	: >"$ROOT/empty"
+	printf 'x' >"$ROOT/one"
+	serve
+	download_ok empty
+	download_ok one
+}
+
+@test "a 10 MiB file arrives byte-identical" {
+	hint "Streaming with a fixed buffer" \
+		"recv() returns what has arrived: loop until exactly size bytes are written."
+	random_file ten $((10 * 1024 * 1024))
+	serve
+	download_ok ten 30
+}
+
+@test "the answer is a status byte 0, an 8-byte big-endian size and exactly the file's bytes" {
+	hint "The protocol" "Send the size most significant byte first, all 8 bytes, then the file, then close."
+	random_file thousand 1000
+	serve
+	run_bounded peer -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" thousand --out "$D/raw"
+	local want=$'status 0\nsize 1000\nreceived 1000 bytes\neof'
+	[ "$(cat "$(out peer)")" = "$want" ] ||
+		fail_with "the server's answer is not in the wire format" "$want" "$(cat "$(out peer)" "$(err peer)")"
+	expect_same_bytes "the file's bytes" "$ROOT/thousand" "$D/raw"
+}
+
+@test "a missing file: status 1, the server's message on stderr, exit 1, no output file" {
+	hint "The protocol" \
+		"After status 1 comes one frame with a message: print it, exit 1, and create nothing."
+	serve
+	run_bounded peer -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" nothere
+	grep -qx 'status 1' "$(out peer)" ||
+		fail_with "a missing file did not get status 1" "status 1" "$(cat "$(out peer)" "$(err peer)")"
+	local message
+	message=$(sed -n 's/^message //p' "$(out peer)")
+	[ -n "$message" ] || fail_with "no message frame after status 1" "message TEXT" "$(cat "$(out peer)")"
+	run_bounded dl -- "$BIN_DIR/download" 127.0.0.1 "$PORT" nothere "$D/dl/nothere"
+	expect_status dl 1
+	expect_clean_stderr dl
+	grep -qF -- "$message" "$(err dl)" ||
+		fail_with "the server's message is not on the client's stderr" "a line with: $message" "$(cat "$(err dl)")"
+	no_output "$D/dl/nothere"
+}
+
+@test "unsafe names and files that are not plain files in the root are refused with status 2" {
+	hint "Path safety" \
+		"Refuse '/', names starting with '.', links (O_NOFOLLOW), and anything fstat does not call a regular file."
+	# Every one of these exists, so only the safety rules can refuse it.
+	printf 'outside\n' >"$D/x"
+	mkdir -p "$ROOT/a" "$ROOT/dir"
+	printf 'nested\n' >"$ROOT/a/b"
+	printf 'hidden\n' >"$ROOT/.hidden"
+	ln -s /etc/passwd "$ROOT/link"
+	mkfifo "$ROOT/fifo"
+	serve
+	local name
+	for name in ../x /etc/passwd a/b .hidden link dir fifo .. .; do
+		refuse_check "$name" || return 1
+		run_bounded dl -- "$BIN_DIR/download" 127.0.0.1 "$PORT" "$name" "$D/dl/out"
+		expect_status dl 1 "exit status of download for '$name'" || return 1
+		no_output "$D/dl/out" || return 1
+	done
+}
+
+@test "a name with a NUL byte is refused, and the server goes on" {
+	hint "Path safety" "The name is bytes from the network: a NUL byte inside it would cut it short in open()."
+	printf 'ok\n' >"$ROOT/ok"
+	printf 'ok\0../x' >"$D/nulname"
+	serve
+	run_bounded peer -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" --name-file "$D/nulname"
+	grep -qx 'status 2' "$(out peer)" ||
+		fail_with "a name with a NUL byte was not refused" "status 2" "$(cat "$(out peer)" "$(err peer)")"
+	download_ok ok
+}
+
+@test "a FIFO in the root is refused at once and never blocks the server" {
+	hint "Path safety" \
+		"open() on a FIFO waits for a writer: look with fstatat first, and open with O_NONBLOCK."
+	mkfifo "$ROOT/fifo"
+	printf 'after\n' >"$ROOT/after"
+	serve
+	run_bounded peer --timeout 10 -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" fifo --idle-ms 5000
+	if [ "$STATUS" = 3 ] || [ "$STATUS" = timeout ]; then
+		fail_with "the server hung on the FIFO" "status 2 at once" "no answer within 5 s"
+		return 1
+	fi
+	grep -qx 'status 2' "$(out peer)" ||
+		fail_with "the FIFO was not refused" "status 2" "$(cat "$(out peer)" "$(err peer)")"
+	download_ok after
+}
+
+@test "a client killed mid-transfer does not stop the server from serving the next one" {
+	hint "Threads per client" \
+		"A send to a vanished client fails (EPIPE, ECONNRESET): end that client's thread, keep the server."
+	random_file big $((32 * 1024 * 1024))
+	printf 'next\n' >"$ROOT/next"
+	serve
+	# A slow reader (the shim), so the transfer is surely under way.
+	start slow -- env LD_PRELOAD="$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=64 \
+		"$PLAIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
+	wait_started "$D/dl/big" 20 || return 1
+	stop slow
+	wait_line srv '^aborted big' 30 || return 1
+	download_ok next
+	is_running srv || fail_with "the server is gone" "still running" "exited"
+}
+
+@test "a client that hangs up right after asking does not kill the server (SIGPIPE)" {
+	hint "Threads per client" \
+		"Sending to a closed connection raises SIGPIPE, which kills: ignore it, or send with MSG_NOSIGNAL."
+	random_file big $((4 * 1024 * 1024))
+	printf 'next\n' >"$ROOT/next"
+	printf 'big' >"$D/name"
+	make_frame "$D/name" >"$D/request"
+	serve
+	local i
+	for i in 1 2 3; do
+		run_bounded hangup -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --send "$D/request" --close
+		wait_count srv '^(aborted|sent) big' "$i" 20 || return 1
+	done
+	download_ok next
+}
+
+@test "a server killed mid-transfer leaves the client with exit 1 and no output file" {
+	hint "The temporary file and rename" \
+		"Write to a temporary file and rename() it only when every byte arrived; on failure, unlink it."
+	random_file big $((32 * 1024 * 1024))
+	serve
+	start slow -- env LD_PRELOAD="$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=64 \
+		"$PLAIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
+	wait_started "$D/dl/big" 20 || return 1
+	stop srv
+	wait_exit slow 40
+	expect_status slow 1
+	[ -s "$(err slow)" ] || fail_with "the client said nothing" "an error line on stderr" "(empty)"
+	no_output "$D/dl/big"
+}
+
+@test "8 concurrent downloads all arrive intact" {
+	hint "Threads per client" \
+		"One thread per client, nothing shared but the root descriptor: clients never wait for each other."
+	local i server=$BIN_DIR/file-server
+	[ -n "${TSAN_DIR:-}" ] && server=$TSAN_DIR/file-server
+	for i in 1 2 3 4 5 6 7 8; do random_file "f$i" $((1024 * 1024 + i)); done
+	serve "$server"
+	for i in 1 2 3 4 5 6 7 8; do
+		start "dl$i" -- "$BIN_DIR/download" 127.0.0.1 "$PORT" "f$i" "$D/dl/f$i"
+	done
+	for i in 1 2 3 4 5 6 7 8; do
+		wait_exit "dl$i" 60 || return 1
+		expect_status "dl$i" 0 || return 1
+		expect_same_digest "f$i" "$ROOT/f$i" "$D/dl/f$i" || return 1
+	done
+	expect_clean_stderr srv
+}
+
+@test "a progress bar (bytes, total, rate, ETA) appears when stderr is a terminal" {
+	hint "The progress bar" \
+		"isatty(STDERR_FILENO): draw 'DONE / TOTAL  PCT%  RATE/s  ETA M:SS' with \\r, and end with a newline."
+	random_file four $((4 * 1024 * 1024))
+	serve
+	run_bounded tty --timeout 30 -- script -qfec \
+		"'$BIN_DIR/download' 127.0.0.1 $PORT four '$D/dl/four'" /dev/null
+	expect_status tty 0
+	local screen
+	screen=$(tr '\r' '\n' <"$(out tty)")
+	grep -qE '4\.0 MiB.*100%.*/s.*ETA' <<<"$screen" ||
+		fail_with "no finished progress bar on the terminal" \
+			"a line like '4.0 MiB / 4.0 MiB  100%  300.0 MiB/s  ETA 0:00'" "$screen"
+	expect_same_digest four "$ROOT/four" "$D/dl/four"
+}
+
+@test "no progress bar when stderr is a pipe" {
+	hint "The progress bar" "Not a terminal (a pipe, a file, a test): print nothing but errors on stderr."
+	random_file four $((4 * 1024 * 1024))
+	serve
+	run_bounded piped --timeout 30 -- bash -c '"$@" 2>&1 | cat' _ \
+		"$BIN_DIR/download" 127.0.0.1 "$PORT" four "$D/dl/four"
+	expect_status piped 0
+	local want="saved $D/dl/four (4194304 bytes)"
+	[ "$(cat "$(out piped)")" = "$want" ] ||
+		fail_with "something besides the result was printed on a pipe" "$want" "$(cat "$(out piped)")"
+}
+
+@test "a 256 MiB file arrives intact while server and client memory stay flat" {
+	hint "Streaming with a fixed buffer" \
+		"Move the file through one fixed buffer (read, send_all; recv, write_all): never all of it in memory."
+	random_file huge $((256 * 1024 * 1024))
+	serve "$PLAIN_DIR/file-server"
+	run_bounded dl --timeout 60 -- /usr/bin/time -f 'maxrss %M' \
+		"$PLAIN_DIR/download" 127.0.0.1 "$PORT" huge "$D/dl/huge"
+	expect_status dl 0
+	expect_same_digest huge "$ROOT/huge" "$D/dl/huge"
+	local client server
+	client=$(sed -n 's/^maxrss //p' "$(err dl)")
+	server=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(prog_pid srv)/status")
+	[ "${server:-0}" -gt 0 ] && [ "$server" -le $RSS_LIMIT_KIB ] ||
+		fail_with "the server's memory grew with the file" "peak RSS at most $RSS_LIMIT_KIB KiB" "${server:-?} KiB"
+	[ "${client:-0}" -gt 0 ] && [ "$client" -le $RSS_LIMIT_KIB ] ||
+		fail_with "the client's memory grew with the file" "peak RSS at most $RSS_LIMIT_KIB KiB" "${client:-?} KiB"
+}
+
+@test "file-server -n 3 exits 0 with no descriptor left open (valgrind)" {
+	hint "Threads per client" \
+		"Close the file and the connection on every path, refusals included; with -n, wait for the threads."
+	printf 'ok\n' >"$ROOT/ok"
+	mkdir "$ROOT/dir"
+	start_valgrind srv --timeout 60 -- file-server -n 3 "$ROOT" 0
+	wait_line srv '^listening on .+:[0-9]+$' 30 || return 1
+	PORT=${LINE##*:}
+	run_bounded dl --timeout 30 -- "$BIN_DIR/download" 127.0.0.1 "$PORT" ok "$D/dl/ok"
+	expect_status dl 0
+	run_bounded dl --timeout 30 -- "$BIN_DIR/download" 127.0.0.1 "$PORT" dir "$D/dl/dir"
+	expect_status dl 1
+	run_bounded dl --timeout 30 -- "$BIN_DIR/download" 127.0.0.1 "$PORT" nothere "$D/dl/x"
+	expect_status dl 1
+	wait_exit srv 60
+	expect_status srv 0
+	expect_valgrind_clean srv
+}
+
+@test "bad arguments print a usage line and exit 2" {
+	hint "Your turn" "Wrong number of arguments or a bad port: a 'usage:' line on stderr, exit status 2."
+	run_bounded dl -- "$BIN_DIR/download" 127.0.0.1
+	expect_status dl 2
+	expect_stderr_line dl '^usage: ' "no usage line from download"
+	run_bounded fs -- "$BIN_DIR/file-server" "$ROOT"
+	expect_status fs 2
+	expect_stderr_line fs '^usage: ' "no usage line from file-server"
+}
