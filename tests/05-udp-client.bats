@@ -61,6 +61,18 @@ expect_datagrams() {
 	[ ! -s "$(out c)" ] || fail_with "it printed a reply that never came" "nothing on stdout" "$(cat "$(out c)")"
 }
 
+@test "with no server on the port at all, it exits 1 with a message, in bounded time" {
+	hint "Timeouts" \
+		"Nobody may be there: after the tries (or on ECONNREFUSED, if you connect() the socket) report it and exit 1."
+	# Find a free port: take one, then let it go.
+	start_server gone -- "$TOOLS_DIR/udpeer" serve
+	stop gone
+	ask c 15 -t 200 -n 2 127.0.0.1 "$PORT" 'hello?'
+	expect_status c 1
+	expect_stderr_line c '^ask: ' "the client did not say why it failed"
+	[ ! -s "$(out c)" ] || fail_with "it printed a reply that never came" "nothing on stdout" "$(cat "$(out c)")"
+}
+
 @test "-n 1 sends exactly once and gives up after one timeout" {
 	hint "Retries" "TRIES counts every datagram sent, the first one included."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve --silent
