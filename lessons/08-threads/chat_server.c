@@ -1,0 +1,345 @@
+/*
+ * Lesson 08 - threads: a chat room that gives each client its own thread.
+ *
+ * YOUR COPY: fill in the three TODOs below; `make check LESSON=08` tells you
+ * how far you are. The chapter is lessons/08-threads/README.md.
+ *
+ * Every line a client sends goes to every other client, prefixed with the
+ * sender's address; joins and leaves are announced the same way. Each client
+ * has a thread that only reads from it; the list of clients is shared by all
+ * threads and guarded by one mutex. A client that stops reading is dropped
+ * rather than allowed to stall the room.
+ *
+ * Usage: chat_server [-n COUNT] PORT [ADDRESS]
+ *   PORT     0 lets the kernel choose (the listening line says which)
+ *   ADDRESS  where to listen (default 127.0.0.1)
+ *   -n       after COUNT clients have joined and all have left, exit 0
+ *
+ * Clients see:  "* ADDR:PORT joined", "[ADDR:PORT] TEXT", "* ADDR:PORT left".
+ * The server logs "joined ADDR:PORT (N online)", "left ADDR:PORT (N online)"
+ * and "dropped ADDR:PORT (too slow)" on stdout.
+ *
+ * Try:
+ *   chat_server 5080                   in one terminal
+ *   nc 127.0.0.1 5080                  in two or three more; type in any
+ *   kill -STOP $(pgrep -n nc)          one client stops reading; flood the
+ *                                      room and watch the server drop it
+ */
+#include <err.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "tcp.h"
+
+/* The longest line relayed in one piece; longer lines go out in pieces. */
+#define LINE_MAX_LEN 1024
+/* "[" + name + "] " + line + "\n" */
+#define MSG_MAX_LEN (SOCKADDR_STRLEN + 4 + LINE_MAX_LEN)
+/* How far a client may fall behind, in bytes queued in its socket's send
+ * buffer, before it counts as too slow (Linux doubles the figure). */
+#define CLIENT_SNDBUF (128 * 1024)
+
+struct client {
+	int fd;
+	char name[SOCKADDR_STRLEN]; /* the peer's address, as others see it */
+	int dropped;                /* shut down for being too slow */
+	struct client *next;
+};
+
+// [snippet room]
+/*
+ * The state every thread shares. The mutex guards all of it: the list and
+ * the counts, and also each listed client's socket for sending, so that two
+ * messages never interleave on one connection.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* signalled when a client thread ends */
+	struct client *clients; /* everyone who receives broadcasts */
+	int online;             /* length of the list */
+	int threads;            /* client threads still running */
+} room = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0};
+// [end room]
+
+// [snippet deliver_locked]
+/*
+ * Send MSG to every client in the room except FROM (NULL: to all). The caller
+ * holds room.lock. No send() here may block, since everyone else waits for
+ * the lock meanwhile: MSG_DONTWAIT makes a full socket buffer fail with
+ * EAGAIN at once. A client whose buffer cannot take the whole message is too
+ * far behind; it is shut down, which wakes its own thread to remove it.
+ */
+static void deliver_locked(const struct client *from, const char *msg, size_t len)
+{
+	/*
+	 * TODO 2: broadcast (chapter: "Broadcasting a line", "SIGPIPE: the
+	 * signal that kills servers" and "Slow clients and bounded sends").
+	 * For each client C in room.clients, except FROM and those already
+	 * marked C->dropped:
+	 *   n = send(C->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL), again
+	 *   while it fails with EINTR;
+	 *   if n is not len, C is too slow or gone: set C->dropped = 1, print
+	 *   "dropped NAME (too slow)" (or the strerror text when errno is not
+	 *   EAGAIN/EWOULDBLOCK), fflush(stdout), and shutdown(C->fd,
+	 *   SHUT_RDWR) so that its thread wakes up and removes it.
+	 * Never call a send that can block here: every thread waits for the
+	 * lock you hold.
+	 */
+	(void)from;
+	(void)msg;
+	(void)len;
+}
+// [end deliver_locked]
+
+/* Format a message and deliver it to all but FROM; takes room.lock. */
+static void broadcast(const struct client *from, const char *fmt, const char *name,
+                      const char *text, size_t text_len)
+{
+	char msg[MSG_MAX_LEN];
+	int len = snprintf(msg, sizeof(msg), fmt, name, (int)text_len, text);
+
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof(msg))
+		len = (int)sizeof(msg) - 1;
+	pthread_mutex_lock(&room.lock);
+	deliver_locked(from, msg, (size_t)len);
+	pthread_mutex_unlock(&room.lock);
+}
+
+/* Add C to the room and tell the others. */
+static void join_room(struct client *c)
+{
+	char msg[MSG_MAX_LEN];
+	int len = snprintf(msg, sizeof(msg), "* %s joined\n", c->name);
+
+	pthread_mutex_lock(&room.lock);
+	c->next = room.clients;
+	room.clients = c;
+	room.online++;
+	printf("joined %s (%d online)\n", c->name, room.online);
+	fflush(stdout);
+	deliver_locked(c, msg, (size_t)len);
+	pthread_mutex_unlock(&room.lock);
+}
+
+// [snippet leave_room]
+/* Take C out of the room, tell the others, and free it. Once C is off the
+ * list no other thread can reach it, so closing and freeing need no lock. */
+static void leave_room(struct client *c)
+{
+	char msg[MSG_MAX_LEN];
+	int len = snprintf(msg, sizeof(msg), "* %s left\n", c->name);
+
+	pthread_mutex_lock(&room.lock);
+	/*
+	 * TODO 3: take C off the list (chapter: "Joining and leaving"). Walk
+	 * room.clients with a pointer to the link (struct client **p) and,
+	 * where *p == c, set *p = c->next. Until you do, the list keeps a
+	 * client that is freed below: the next broadcast uses freed memory.
+	 */
+	room.online--;
+	printf("left %s (%d online)\n", c->name, room.online);
+	fflush(stdout);
+	deliver_locked(c, msg, (size_t)len);
+	pthread_mutex_unlock(&room.lock);
+	if (close(c->fd) == -1)
+		warn("close %s", c->name);
+	free(c);
+}
+// [end leave_room]
+
+/*
+ * Read from C until it leaves, and broadcast each complete line it sends.
+ * A line that fills the buffer without a newline goes out as it is; an
+ * unfinished last line goes out when the client closes.
+ */
+static void relay_lines(struct client *c)
+{
+	char buf[LINE_MAX_LEN];
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = recv(c->fd, buf + len, sizeof(buf) - len, 0);
+		size_t start = 0;
+		char *nl;
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* 0: it closed (or was dropped); -1: a reset */
+		len += (size_t)n;
+		while ((nl = memchr(buf + start, '\n', len - start)) != NULL) {
+			size_t line = (size_t)(nl - (buf + start));
+			broadcast(c, "[%s] %.*s\n", c->name, buf + start, line);
+			start += line + 1;
+		}
+		if (start == 0 && len == sizeof(buf)) {
+			broadcast(c, "[%s] %.*s\n", c->name, buf, len);
+			start = len;
+		}
+		memmove(buf, buf + start, len - start);
+		len -= start;
+	}
+	if (len > 0)
+		broadcast(c, "[%s] %.*s\n", c->name, buf, len);
+}
+
+// [snippet client_thread]
+/* The life of one client, in its own thread. */
+static void *client_thread(void *arg)
+{
+	struct client *c = arg;
+
+	join_room(c);
+	relay_lines(c);
+	leave_room(c);
+	/* Last: say this thread is done, so that main can tell when the room
+	 * is empty (with -n). */
+	pthread_mutex_lock(&room.lock);
+	room.threads--;
+	pthread_cond_signal(&room.changed);
+	pthread_mutex_unlock(&room.lock);
+	return NULL;
+}
+// [end client_thread]
+
+/* Wrap an accepted connection in a client and start its thread, detached:
+ * nobody waits for a client's thread to end, so nobody could join it, and a
+ * detached thread's resources go back to the system as soon as it returns.
+ * Returns 0, or an error number (the connection is closed then). */
+static int start_client(int cfd, const struct sockaddr *sa, socklen_t len)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	pthread_t tid;
+	int rc;
+
+	if (c == NULL) {
+		close(cfd);
+		return ENOMEM;
+	}
+	c->fd = cfd;
+	/* Not fatal: the kernel's default then sets the limit instead. */
+	if (setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &(int){CLIENT_SNDBUF}, sizeof(int)) ==
+	    -1)
+		warn("setsockopt SO_SNDBUF");
+	if (sockaddr_format(sa, len, c->name, sizeof(c->name)) == NULL)
+		strcpy(c->name, "(unknown)");
+	pthread_mutex_lock(&room.lock);
+	room.threads++;
+	pthread_mutex_unlock(&room.lock);
+	/*
+	 * TODO 1: one thread per client (chapter: "One thread per client" and
+	 * "Detach or join"). This runs the client in main's own thread, so
+	 * nobody else can join until it leaves. Instead:
+	 *   rc = pthread_create(&tid, NULL, client_thread, c);
+	 *   if rc != 0: take room.threads back down (under the lock), close
+	 *   cfd, free c, and return rc (pthread functions return the error
+	 *   number; they do not set errno);
+	 *   otherwise pthread_detach(tid), and return 0.
+	 */
+	(void)tid;
+	rc = 0;
+	client_thread(c);
+	return rc;
+}
+
+/* Pause a moment, for when accept() fails for want of resources. */
+static void back_off(void)
+{
+	struct timespec ts = {0, 100 * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Accept clients and give each a thread; stop after COUNT (0: never).
+ * Returns 0, or -1 with errno set if accept() fails for good. */
+static int accept_clients(int lfd, long count)
+{
+	for (long accepted = 0; count == 0 || accepted < count;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int rc, cfd = accept(lfd, (struct sockaddr *)&ss, &len);
+
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* Out of descriptors or memory: the clients that leave
+			 * will free some; try again in a moment. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				warn("accept");
+				back_off();
+				continue;
+			}
+			return -1;
+		}
+		accepted++;
+		if ((rc = start_client(cfd, (struct sockaddr *)&ss, len)) != 0) {
+			errno = rc;
+			warn("client thread");
+		}
+	}
+	return 0;
+}
+
+/* Wait until every client thread has ended. */
+static void wait_for_empty_room(void)
+{
+	pthread_mutex_lock(&room.lock);
+	while (room.threads > 0)
+		pthread_cond_wait(&room.changed, &room.lock);
+	pthread_mutex_unlock(&room.lock);
+}
+
+static _Noreturn void usage(void)
+{
+	fprintf(stderr, "usage: chat_server [-n COUNT] PORT [ADDRESS]\n");
+	exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+	const char *port, *host = "127.0.0.1";
+	long count = 0;
+	int opt, gai, lfd;
+	unsigned short ignored;
+
+	while ((opt = getopt(argc, argv, "n:")) != -1) {
+		if (opt != 'n' || parse_long(optarg, 1, 1000000000L, &count) == -1)
+			usage();
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		usage();
+	port = argv[optind];
+	if (parse_port(port, &ignored) == -1)
+		usage();
+	if (argc - optind == 2)
+		host = argv[optind + 1];
+
+	/* A client that vanishes must not take the room down with it.
+	 * MSG_NOSIGNAL covers our sends; this covers everything else. */
+	if (ignore_sigpipe() == -1)
+		err(1, "ignore SIGPIPE");
+	lfd = tcp_listen(host, port, 128, &gai);
+	if (lfd == -1 && gai != 0)
+		errx(1, "%s: %s", host, gai_strerror(gai));
+	if (lfd == -1)
+		err(1, "listen on %s:%s", host, port);
+	if (announce_listener(lfd) == -1)
+		err(1, "announce");
+	if (accept_clients(lfd, count) == -1)
+		err(1, "accept");
+	if (close(lfd) == -1)
+		err(1, "close");
+	wait_for_empty_room();
+	return 0;
+}
