@@ -66,8 +66,8 @@ static void print_peer_line(const char *text, size_t len)
  * is, so a very long line comes out in pieces instead of stopping the chat.
  * Returns what EMIT returned for the last line, or GO_ON.
  */
-static enum step take_lines(struct line_buf *buf, enum step (*emit)(int, const char *, size_t),
-                            int fd)
+static enum step take_lines(struct line_buf *buf,
+                            enum step (*emit)(int, const char *, size_t), int fd)
 {
 	size_t start = 0;
 	enum step step = GO_ON;
