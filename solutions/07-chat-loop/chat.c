@@ -37,11 +37,13 @@
 /* A line longer than this is passed on in pieces of this size. */
 #define LINE_MAX_LEN 4096
 
+// [snippet line_buf]
 /* Bytes that have arrived but do not yet end in a newline. */
 struct line_buf {
 	char data[LINE_MAX_LEN];
 	size_t len;
 };
+// [end line_buf]
 
 /* What one step of the conversation decided. */
 enum step { GO_ON, PEER_LEFT, WE_LEFT, BROKEN };
@@ -127,6 +129,7 @@ static enum step from_peer(int fd, struct line_buf *in)
 	return take_lines(in, show_line, fd);
 }
 
+// [snippet from_user]
 /* Standard input is readable: send the finished lines, or leave at EOF. */
 static enum step from_user(int fd, struct line_buf *typed)
 {
@@ -148,6 +151,7 @@ static enum step from_user(int fd, struct line_buf *typed)
 	typed->len += (size_t)n;
 	return take_lines(typed, send_line, fd);
 }
+// [end from_user]
 
 // [snippet talk]
 /*

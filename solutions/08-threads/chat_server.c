@@ -98,6 +98,7 @@ static void deliver_locked(const struct client *from, const char *msg, size_t le
 }
 // [end deliver_locked]
 
+// [snippet broadcast]
 /* Format a message and deliver it to all but FROM; takes room.lock. */
 static void broadcast(const struct client *from, const char *fmt, const char *name,
                       const char *text, size_t text_len)
@@ -113,7 +114,9 @@ static void broadcast(const struct client *from, const char *fmt, const char *na
 	deliver_locked(from, msg, (size_t)len);
 	pthread_mutex_unlock(&room.lock);
 }
+// [end broadcast]
 
+// [snippet join_room]
 /* Add C to the room and tell the others. */
 static void join_room(struct client *c)
 {
@@ -129,6 +132,7 @@ static void join_room(struct client *c)
 	deliver_locked(c, msg, (size_t)len);
 	pthread_mutex_unlock(&room.lock);
 }
+// [end join_room]
 
 // [snippet leave_room]
 /* Take C out of the room, tell the others, and free it. Once C is off the

@@ -18,6 +18,10 @@
  *     -m          lines each sender sends (default 10)
  *     --size      pad each line to about BYTES (default: no padding)
  *     --pause-ms  pause between rounds (a round: one line from each sender)
+ *     --window    send round K only once every client has received rounds
+ *                 up to K - WINDOW (default 4): a client that reads keeps up
+ *                 however slow the machine, so the server never has reason
+ *                 to drop it
  *     --victims   K more clients that reset (SO_LINGER 0) mid-broadcast,
  *                 after the first round, without reading what came
  *     --stalled   K more clients with a tiny receive buffer that never read
@@ -62,9 +66,10 @@ struct member {
 };
 
 static struct {
-	long clients, senders, lines, size, pause_ms, victims, stalled, timeout_ms;
+	long clients, senders, lines, size, pause_ms, victims, stalled, timeout_ms,
+	    window;
 	int wait_stdin, stats;
-} opt = {3, -1, 10, 0, 0, 0, 0, 20000, 0, 0};
+} opt = {3, -1, 10, 0, 0, 0, 0, 20000, 4, 0, 0};
 
 static struct member *crowd;
 static long problems;
@@ -197,9 +202,15 @@ static void receive(long i)
 	m->len -= start;
 }
 
+/* Lines client I receives per round: one from each sender but itself. */
+static long per_round(long i)
+{
+	return opt.senders - (i < opt.senders ? 1 : 0);
+}
+
 static long expected_for(long i)
 {
-	return (opt.senders - (i < opt.senders ? 1 : 0)) * opt.lines;
+	return per_round(i) * opt.lines;
 }
 
 /* Receive on every client for up to WAIT_MS; returns how many still wait. */
@@ -222,6 +233,15 @@ static long pump(struct pollfd *pfds, long wait_ms)
 		if (pfds[i].fd != -1 && pfds[i].revents != 0)
 			receive(i);
 	return waiting;
+}
+
+/* Whether some client still waits for lines of rounds before ROUND. */
+static int lagging(long round)
+{
+	for (long i = 0; i < opt.clients; i++)
+		if (!crowd[i].eof && crowd[i].got < round * per_round(i))
+			return 1;
+	return 0;
 }
 
 /* Send line K of sender I. */
@@ -296,6 +316,8 @@ static void parse_args(int argc, char **argv)
 			opt.pause_ms = number(v), i++;
 		else if (!strcmp(a, "--victims"))
 			opt.victims = number(v), i++;
+		else if (!strcmp(a, "--window"))
+			opt.window = number(v), i++;
 		else if (!strcmp(a, "--stalled"))
 			opt.stalled = number(v), i++;
 		else if (!strcmp(a, "--timeout-ms"))
@@ -351,6 +373,8 @@ int main(int argc, char **argv)
 	t0 = now_ns();
 	deadline = t0 + (int64_t)opt.timeout_ms * 1000000;
 	for (long k = 0; k < opt.lines; k++) {
+		while (lagging(k - opt.window) && now_ns() < deadline)
+			pump(pfds, 10);
 		for (long i = 0; i < opt.senders; i++)
 			if (!crowd[i].eof)
 				send_line(i, k);
