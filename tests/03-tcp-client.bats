@@ -56,7 +56,7 @@ expect_output() {
 	hint "Receiving until end of file" \
 		"One recv() returns what has arrived so far, maybe a few bytes. Loop until recv() returns 0: that, and only that, is the end."
 	text_file "$BATS_TEST_TMPDIR/reply" 60
-	serve srv --send "$BATS_TEST_TMPDIR/reply" --chunk 100 --pause-ms 15
+	serve srv --send "$BATS_TEST_TMPDIR/reply" --chunk 100 --pause-ms 40
 	minicat -- 127.0.0.1 "$PORT"
 	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed (the server sent 100 bytes at a time)"
 }
