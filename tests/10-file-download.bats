@@ -31,6 +31,14 @@ serve() {
 	start_server srv -- "${1:-$BIN_DIR/file-server}" "$ROOT" 0
 }
 
+# serve_slowly: the plain server under the short-I/O shim, at most 64 bytes
+# per send: an 8 MiB file takes minutes, so a test can break a transfer
+# surely in the middle, and little is left in socket buffers when it does.
+serve_slowly() {
+	start_server srv -- env "LD_PRELOAD=$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=64 \
+		"$PLAIN_DIR/file-server" "$ROOT" 0
+}
+
 # no_output DEST: neither DEST nor a temporary file next to it is left.
 no_output() {
 	local left
@@ -196,12 +204,12 @@ refuse_check() {
 @test "a client killed mid-transfer does not stop the server from serving the next one" {
 	hint "Threads per client" \
 		"A send to a vanished client fails (EPIPE, ECONNRESET): end that client's thread, keep the server."
-	random_file big $((32 * 1024 * 1024))
+	random_file big $((8 * 1024 * 1024))
 	printf 'next\n' >"$ROOT/next"
-	serve
-	# A slow reader (the shim), so the transfer is surely under way.
-	start slow -- env LD_PRELOAD="$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=64 \
-		"$PLAIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
+	# A slow server (the shim: a few bytes per send), so the transfer is
+	# surely under way when the client dies, and nothing much is buffered.
+	serve_slowly
+	start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
 	wait_started "$D/dl/big" 20 || return 1
 	stop slow
 	wait_line srv '^aborted big' 30 || return 1
@@ -228,10 +236,9 @@ refuse_check() {
 @test "a server killed mid-transfer leaves the client with exit 1 and no output file" {
 	hint "The temporary file and rename" \
 		"Write to a temporary file and rename() it only when every byte arrived; on failure, unlink it."
-	random_file big $((32 * 1024 * 1024))
-	serve
-	start slow -- env LD_PRELOAD="$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=64 \
-		"$PLAIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
+	random_file big $((8 * 1024 * 1024))
+	serve_slowly
+	start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
 	wait_started "$D/dl/big" 20 || return 1
 	stop srv
 	wait_exit slow 40
