@@ -1,8 +1,9 @@
 /*
  * common/tcp.h - open a listening or a connected TCP socket by name.
  *
- * Lessons 02 and 03 write these getaddrinfo loops by hand, and lesson 06
- * adds SO_REUSEADDR; later lessons call these helpers instead.
+ * Lesson 02 fills in an address by hand (inet_pton, htons), lesson 03
+ * writes the getaddrinfo loop, and lesson 06 adds SO_REUSEADDR; later
+ * lessons call these helpers instead.
  */
 #ifndef COMMON_TCP_H
 #define COMMON_TCP_H
