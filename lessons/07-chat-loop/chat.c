@@ -215,7 +215,8 @@ static int wait_for_peer(const char *host, const char *port)
 		;
 	if (cfd == -1)
 		warn("accept");
-	close(lfd);
+	if (close(lfd) == -1)
+		warn("close listening socket");
 	return cfd;
 }
 
