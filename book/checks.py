@@ -16,6 +16,8 @@ details on "#" lines under it, and always exits 0 (the caller counts lines):
   links HTML        every href="#id" in the one-page HTML has its id, no link
                     leads to a file, every image is embedded
   markup HTML       no raw Markdown or snippet marker reached the HTML
+  margins PDF       no word of the PDF runs into its side margins (code
+                    wraps or fits); needs pdftotext (poppler-utils)
 """
 import glob
 import os
@@ -271,6 +273,27 @@ def check_markup(html):
     report(not bad, "no raw Markdown or snippet marker in the HTML", bad)
 
 
+def check_margins(pdf):
+    import subprocess
+    name = "no text runs off the PDF's pages (code wraps or fits)"
+    try:
+        out = subprocess.run(["pdftotext", "-bbox", pdf, "-"], check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        report(False, name, ["pdftotext -bbox failed: %s" % e])
+        return
+    # print.css: 18 mm side margins (51 pt); a word may reach 6 pt into one.
+    slack = 45.0
+    bad = []
+    for n, page in enumerate(re.split(r"<page ", out)[1:], 1):
+        width = float(re.search(r'width="([\d.]+)"', page).group(1))
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', page):
+            x0, x1 = float(m.group(1)), float(m.group(2))
+            if x1 > width - slack or x0 < slack:
+                bad.append("page %d: \"%s\" reaches x=%.0f..%.0f of %.0f pt" % (n, m.group(3), x0, x1, width))
+    report(not bad, name, bad)
+
+
 def main(argv):
     if not argv:
         print(__doc__, file=sys.stderr)
@@ -278,7 +301,7 @@ def main(argv):
     check, args = argv[0], argv[1:]
     {"sections": check_sections, "hints": check_hints, "own-solution": check_own_solution,
      "diagrams": check_diagrams,
-     "pasted": check_pasted, "links": check_links, "markup": check_markup}[check](*args)
+     "pasted": check_pasted, "links": check_links, "markup": check_markup, "margins": check_margins}[check](*args)
     return 0
 
 

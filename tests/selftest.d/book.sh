@@ -111,6 +111,7 @@ if [ -s "$OUT/$NAME.pdf" ] && command -v pdftotext >/dev/null; then
 	status=$?
 	[ $status -eq 0 ] || head -n 40 "$work/pdf-start.txt" >>"$work/pdf.log"
 	result $status "the PDF opens with a contents that gives page numbers" "$work/pdf.log"
+	python3 book/checks.py margins "$OUT/$NAME.pdf"
 fi
 
 if [ -s "$OUT/$NAME.epub" ]; then
