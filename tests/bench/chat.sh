@@ -16,7 +16,7 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 server=$ROOT/build/solutions/08-threads/plain/chat_server
 crowd=$ROOT/build/tools/chat-crowd
 work=$(mktemp -d)
-server_pid= crowd_pid=
+server_pid='' crowd_pid=''
 
 cleanup() {
 	[ -n "$crowd_pid" ] && kill "$crowd_pid" 2>/dev/null
