@@ -24,6 +24,9 @@ start_typed() {
 	done
 	fifo=$BATS_TEST_TMPDIR/$name.in
 	mkfifo "$fifo"
+	# The child creates its output file only once the FIFO is open: make it
+	# now, so that a wait_line right after this finds a file to read.
+	: >"$BATS_TEST_TMPDIR/$name.out"
 	# The child opens the FIFO for reading, which blocks until the test
 	# opens it for writing just below; then both go on.
 	_start_closing "${closes[*]}" "$name" --stdin "$fifo" --timeout "$limit" -- "$@"
