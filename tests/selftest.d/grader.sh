@@ -6,7 +6,7 @@
 # Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
 # scripts/selftest. Runs in about two to three minutes on an idle machine
 # (the hostile submissions run side by side): lesson 01 (and 02
-# for the network cases) with a few tests each. Work files: build/selftest/grader/.
+# for the network cases) with a few tests each. Work files: build/selftest/grader.PID/.
 #
 # Hostile submissions: tests/hostile/NAME/NN-slug/ is a fake lesson that
 # misbehaves. Each is checked with `scripts/check NN tests/hostile/NAME`
@@ -19,7 +19,12 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 . "$ROOT/scripts/lib.sh"
 
-work=${GRADER_WORK:-$ROOT/build/selftest/grader}
+# One directory per run (two self-tests at once must not clear each other's);
+# those of runs that have ended are removed.
+for old in "$ROOT"/build/selftest/grader.*; do
+	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
+done
+work=${GRADER_WORK:-$ROOT/build/selftest/grader.$$}
 rm -rf "$work"
 mkdir -p "$work"
 HOSTILE_BOUND=${HOSTILE_BOUND:-90}
