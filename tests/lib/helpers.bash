@@ -221,8 +221,11 @@ wait_exit() {
 stop() {
 	local pid
 	pid=$(pid_of "$1") || return 0
-	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null || true
+	{
+		kill -KILL -- "-$pid" || kill -KILL "$pid"
+		wait "$pid" || true
+	} 2>/dev/null
+	return 0
 }
 
 # run_bounded NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
@@ -361,7 +364,14 @@ expect_valgrind_clean() {
 # ---------------------------------------------------------------------------
 # Teardown: no process outlives its test.
 
+# The shell reports each killed background job ("line N: PID Killed ...") on
+# its own stderr, not on wait's: silence the whole function, or that noise
+# lands in the failure report.
 kill_everything() {
+	_kill_everything 2>/dev/null
+}
+
+_kill_everything() {
 	local pid mark=$BATS_TEST_TMPDIR f
 	if [ -f "$(_dir)/.pids" ]; then
 		while read -r pid; do
@@ -378,7 +388,7 @@ kill_everything() {
 	done
 	if [ -f "$(_dir)/.pids" ]; then
 		while read -r pid; do
-			wait "$pid" 2>/dev/null
+			wait "$pid" || true
 		done <"$(_dir)/.pids"
 		rm -f "$(_dir)/.pids"
 	fi
