@@ -30,6 +30,11 @@ bats_load_library bats-assert
 # passing program never waits this long.
 T_LINE=${T_LINE:-10}
 T_PROC=${T_PROC:-60}
+# The largest file (KiB) a program under test may write, its stdout and stderr
+# included: one that prints endlessly dies of SIGXFSZ there instead of
+# filling the disk (1 GiB: lesson 10 moves 256 MiB files). A suite that
+# moves bigger files raises it.
+T_FSIZE=${T_FSIZE:-1048576}
 
 # ASan/UBSan/TSan: report to stderr, fail with a status the tests can see.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
@@ -56,6 +61,9 @@ print_hint() {
 fail_with() {
 	local summary=$1 expected=$2 got=$3
 	[ -n "$got" ] || got='(nothing)'
+	# A report stays readable whatever the program printed.
+	[ ${#expected} -le 4000 ] || expected="${expected:0:4000}... (${#expected} characters in all)"
+	[ ${#got} -le 4000 ] || got="${got:0:4000}... (${#got} characters in all)"
 	batslib_print_kv_single_or_multi 8 expected "$expected" got "$got" |
 		batslib_decorate "$summary" | fail
 }
@@ -81,8 +89,10 @@ start() {
 	done
 	# timeout(1) makes itself a process group leader, so its pid names the
 	# group of the program and of anything the program forks.
-	WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR \
-		timeout -k 2 "$limit" "$@" <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- &
+	(
+		ulimit -f "$T_FSIZE"
+		WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR exec timeout -k 2 "$limit" "$@"
+	) <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- &
 	printf '%s\n' $! >"$(_dir)/$name.pid"
 	printf '%s\n' $! >>"$(_dir)/.pids"
 }
@@ -100,7 +110,8 @@ is_running() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
 
 # _tail FILE: the last lines of FILE, for failure reports.
 _tail() {
-	if [ -s "$1" ]; then tail -n 15 "$1"; else printf '(empty)'; fi
+	# Bounded: a file may be one endless line.
+	if [ -s "$1" ]; then tail -c 4096 "$1" | tail -n 15 | cut -c 1-300; else printf '(empty)'; fi
 }
 
 # _now_ms: milliseconds since the epoch, from bash alone.
@@ -243,9 +254,13 @@ run_bounded() {
 		esac
 	done
 	STATUS=0
-	WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR \
-		timeout -k 2 "$limit" "$@" <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- ||
-		STATUS=$?
+	# (The braces keep bash's "File size limit exceeded" notice out of the report.)
+	{
+		(
+			ulimit -f "$T_FSIZE"
+			WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR exec timeout -k 2 "$limit" "$@"
+		) <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&-
+	} 2>/dev/null || STATUS=$?
 	case $STATUS in 124 | 137) STATUS=timeout ;; esac
 }
 
