@@ -295,6 +295,7 @@ static int accept_clients(int lfd, long count)
 	return 0;
 }
 
+// [snippet wait_for_empty_room]
 /* Wait until every client thread has ended. */
 static void wait_for_empty_room(void)
 {
@@ -303,6 +304,7 @@ static void wait_for_empty_room(void)
 		pthread_cond_wait(&room.changed, &room.lock);
 	pthread_mutex_unlock(&room.lock);
 }
+// [end wait_for_empty_room]
 
 static _Noreturn void usage(void)
 {
