@@ -7,7 +7,7 @@ load lib/chat
 
 # The machine may be loaded by other suites running at once: be patient with
 # lines a passing program prints (a failing one still fails in bounded time).
-T_LINE=20
+T_LINE=30
 
 # upper FILE: FILE's bytes, upper-cased, into FILE.upper (the expected echo).
 upper() {
