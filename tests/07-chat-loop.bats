@@ -128,7 +128,7 @@ disconnections() {
 	hint "The connection loop" \
 		"Count the clients served; after COUNT, leave the loop and close the listening socket."
 	start_valgrind server -- echo_server -n 2 0
-	wait_listening_within server 60
+	wait_listening server 60
 	printf 'one\n' >"$BATS_TEST_TMPDIR/in"
 	echo_client one "$BATS_TEST_TMPDIR/in"
 	expect_echo one "$BATS_TEST_TMPDIR/in"
@@ -250,7 +250,7 @@ chat_pair() {
 	mkfifo "$BATS_TEST_TMPDIR/vg.in"
 	start_valgrind left --stdin "$BATS_TEST_TMPDIR/vg.in" -- chat -l 0
 	exec {typing}>"$BATS_TEST_TMPDIR/vg.in"
-	wait_listening_within left 60
+	wait_listening left 60
 	printf 'hi\n' >"$BATS_TEST_TMPDIR/hi"
 	run_bounded peer --timeout 30 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
 		--send "$BATS_TEST_TMPDIR/hi" --shut-wr --idle-ms 25000

@@ -139,7 +139,7 @@ wait_empty() {
 			"nothing in TSAN_DIR (does chat_server.c include <pthread.h>?)"
 	# 3 rounds of 6 talkers and 3 resetting clients: -n 27.
 	start server --timeout 110 -- "$TSAN_DIR/chat_server" -n 27 0
-	wait_listening_within server 60
+	wait_listening server 60
 	local round
 	for round in 1 2 3; do
 		crowd "round$round" 9 -c 6 -m 15 --victims 3
@@ -154,7 +154,7 @@ wait_empty() {
 	hint "Ending the server" \
 		"Each client thread closes its socket and frees its entry; main waits for the last thread, then returns."
 	start_valgrind server --timeout 120 -- chat_server -n 6 0
-	wait_listening_within server 60
+	wait_listening server 60
 	crowd crowd 6 -c 4 -m 5 --victims 2
 	wait_exit server 60
 	expect_status server 0

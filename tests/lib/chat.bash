@@ -64,13 +64,3 @@ end_input() {
 	fd=${!var}
 	exec {fd}>&-
 }
-
-# wait_listening_within NAME SECONDS: wait_listening with a longer limit, for
-# programs that start slowly (valgrind, ThreadSanitizer on a loaded machine).
-# shellcheck disable=SC2034 # PORT and LISTEN_ADDR are for the caller
-wait_listening_within() {
-	wait_line "$1" '^listening on .+:[0-9]+$' "$2" || return 1
-	LISTEN_ADDR=${LINE#listening on }
-	PORT=${LISTEN_ADDR##*:}
-	LISTEN_ADDR=${LISTEN_ADDR%:*}
-}
