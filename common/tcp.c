@@ -2,10 +2,12 @@
  * common/tcp.c - see tcp.h for each helper's contract.
  */
 #include "tcp.h"
+#include "net.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,4 +81,25 @@ int tcp_listen(const char *host, const char *port, int backlog, int *gai_rc)
 	}
 	freeaddrinfo(res);
 	return fd;
+}
+
+int tcp_listen_announce(const char *host, const char *port, int backlog, char *why,
+                        size_t size)
+{
+	int gai, lfd = tcp_listen(host, port, backlog, &gai);
+
+	if (lfd == -1 && gai != 0) {
+		snprintf(why, size, "%s: %s", host, gai_strerror(gai));
+		return -1;
+	}
+	if (lfd == -1) {
+		snprintf(why, size, "listen on %s:%s: %s", host, port, strerror(errno));
+		return -1;
+	}
+	if (announce_listener(lfd) == -1) {
+		snprintf(why, size, "announce: %s", strerror(errno));
+		close(lfd);
+		return -1;
+	}
+	return lfd;
 }

@@ -8,6 +8,8 @@
 #ifndef COMMON_TCP_H
 #define COMMON_TCP_H
 
+#include <stddef.h>
+
 /*
  * Resolve HOST and PORT (names, IPv4 or IPv6 text) and connect to the first
  * address that accepts. Returns the connected descriptor, or -1. On -1,
@@ -24,5 +26,16 @@ int tcp_connect(const char *host, const char *port, int *gai_rc);
  * tcp_connect.
  */
 int tcp_listen(const char *host, const char *port, int backlog, int *gai_rc);
+
+/*
+ * What a server's main does first: tcp_listen(), then announce_listener()
+ * (net.h) so that "listening on ADDR:PORT" is printed and flushed. Returns the
+ * listening descriptor, or -1 with a one-line reason written into WHY, in the
+ * form main reports with errx(1, "%s", why):
+ *   "HOST: <getaddrinfo error>", "listen on HOST:PORT: <strerror>" or
+ *   "announce: <strerror>".
+ */
+int tcp_listen_announce(const char *host, const char *port, int backlog, char *why,
+                        size_t size);
 
 #endif

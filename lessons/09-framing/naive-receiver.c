@@ -54,19 +54,16 @@ static void print_each_recv(int cfd)
 
 int main(int argc, char *argv[])
 {
-	int gai, lfd, cfd;
+	char why[256];
+	int lfd, cfd;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: naive-receiver PORT\n");
 		return 2;
 	}
-	lfd = tcp_listen("127.0.0.1", argv[1], 1, &gai);
-	if (lfd == -1 && gai != 0)
-		errx(1, "%s: %s", argv[1], gai_strerror(gai));
+	lfd = tcp_listen_announce("127.0.0.1", argv[1], 1, why, sizeof(why));
 	if (lfd == -1)
-		err(1, "listen on 127.0.0.1:%s", argv[1]);
-	if (announce_listener(lfd) == -1)
-		err(1, "announce");
+		errx(1, "%s", why);
 	while ((cfd = accept(lfd, NULL, NULL)) == -1)
 		if (errno != EINTR && errno != ECONNABORTED)
 			err(1, "accept");

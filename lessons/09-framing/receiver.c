@@ -120,8 +120,9 @@ static _Noreturn void usage(void)
 
 int main(int argc, char *argv[])
 {
+	char why[256];
 	long count = -1;
-	int opt, gai, lfd;
+	int opt, lfd;
 
 	while ((opt = getopt(argc, argv, "n:o:")) != -1) {
 		if (opt == 'n' && parse_long(optarg, 1, 1000000, &count) == 0)
@@ -142,13 +143,9 @@ int main(int argc, char *argv[])
 
 	if (ignore_sigpipe() == -1)
 		err(1, "sigaction");
-	lfd = tcp_listen(host, port, 16, &gai);
-	if (lfd == -1 && gai != 0)
-		errx(1, "%s: %s", host, gai_strerror(gai));
+	lfd = tcp_listen_announce(host, port, 16, why, sizeof(why));
 	if (lfd == -1)
-		err(1, "listen on %s:%s", host, port);
-	if (announce_listener(lfd) == -1)
-		err(1, "announce");
+		errx(1, "%s", why);
 
 	for (long served = 0; count == -1 || served < count;) {
 		int cfd = accept(lfd, NULL, NULL);

@@ -299,8 +299,9 @@ static _Noreturn void usage(void)
 
 int main(int argc, char *argv[])
 {
+	char why[256];
 	long count = -1, served = 0;
-	int opt, gai, lfd;
+	int opt, lfd;
 	unsigned short port_number;
 	pthread_attr_t detached;
 
@@ -323,13 +324,9 @@ int main(int argc, char *argv[])
 	    (errno = pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED)) !=
 	        0)
 		err(1, "pthread_attr");
-	lfd = tcp_listen(host, port, 64, &gai);
-	if (lfd == -1 && gai != 0)
-		errx(1, "%s: %s", host, gai_strerror(gai));
+	lfd = tcp_listen_announce(host, port, 64, why, sizeof(why));
 	if (lfd == -1)
-		err(1, "listen on %s:%s", host, port);
-	if (announce_listener(lfd) == -1)
-		err(1, "announce");
+		errx(1, "%s", why);
 
 	while (count == -1 || served < count) {
 		int cfd = accept(lfd, NULL, NULL);

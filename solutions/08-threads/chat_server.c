@@ -311,9 +311,10 @@ static _Noreturn void usage(void)
 
 int main(int argc, char *argv[])
 {
+	char why[256];
 	const char *port, *host = "127.0.0.1";
 	long count = 0;
-	int opt, gai, lfd;
+	int opt, lfd;
 	unsigned short ignored;
 
 	while ((opt = getopt(argc, argv, "n:")) != -1) {
@@ -332,13 +333,9 @@ int main(int argc, char *argv[])
 	 * MSG_NOSIGNAL covers our sends; this covers everything else. */
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
-	lfd = tcp_listen(host, port, 128, &gai);
-	if (lfd == -1 && gai != 0)
-		errx(1, "%s: %s", host, gai_strerror(gai));
+	lfd = tcp_listen_announce(host, port, 128, why, sizeof(why));
 	if (lfd == -1)
-		err(1, "listen on %s:%s", host, port);
-	if (announce_listener(lfd) == -1)
-		err(1, "announce");
+		errx(1, "%s", why);
 	if (accept_clients(lfd, count) == -1)
 		err(1, "accept");
 	if (close(lfd) == -1)
