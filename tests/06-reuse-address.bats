@@ -27,17 +27,15 @@ time_wait_entries() {
 
 # wait_time_wait PORT: wait (bounded) until a TIME-WAIT entry for local port
 # PORT shows; it appears as soon as the client's own close arrives.
+has_time_wait() { [ -n "$(time_wait_entries "$1")" ]; }
+
 wait_time_wait() {
-	local deadline=$(($(_now_ms) + T_LINE * 1000))
-	while [ -z "$(time_wait_entries "$1")" ]; do
-		if [ "$(_now_ms)" -ge "$deadline" ]; then
-			fail_with "no TIME-WAIT entry for port $1 after the server closed its connection" \
-				"a line from: ss -tan state time-wait '( sport = :$1 )'" \
-				"$(ss -tan "( sport = :$1 )" 2>&1)"
-			return 1
-		fi
-		sleep 0.02
-	done
+	if ! wait_until "$T_LINE" has_time_wait "$1"; then
+		fail_with "no TIME-WAIT entry for port $1 after the server closed its connection" \
+			"a line from: ss -tan state time-wait '( sport = :$1 )'" \
+			"$(ss -tan "( sport = :$1 )" 2>&1)"
+		return 1
+	fi
 	TIME_WAIT_LINE=$(time_wait_entries "$1" | head -n 1 | awk '{ print "local " $3 ", peer " $4 }')
 }
 

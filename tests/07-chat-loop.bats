@@ -31,18 +31,16 @@ expect_echo() {
 }
 
 # disconnections N: wait until the server has logged N departures.
+logged_disconnections() { [ "$(grep -c '^disconnected ' "$(out server)")" -ge "$1" ]; }
+
 disconnections() {
-	local want=$1 deadline
-	deadline=$(($(_now_ms) + T_LINE * 1000))
-	while [ "$(grep -c '^disconnected ' "$(out server)")" -lt "$want" ]; do
-		if ! is_running server || [ "$(_now_ms)" -ge "$deadline" ]; then
-			fail_with "the server did not log the client leaving" \
-				"$want line(s) 'disconnected ADDR:PORT (N bytes)', the server running" \
-				"$(_tail "$(out server)") (running: $(is_running server && echo yes || echo no))"
-			return 1
-		fi
-		sleep 0.02
-	done
+	local want=$1
+	if ! wait_until --while server "$T_LINE" logged_disconnections "$want"; then
+		fail_with "the server did not log the client leaving" \
+			"$want line(s) 'disconnected ADDR:PORT (N bytes)', the server running" \
+			"$(_tail "$(out server)") (running: $(is_running server && echo yes || echo no))"
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------------------

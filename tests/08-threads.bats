@@ -16,18 +16,16 @@ online_count() {
 
 # wait_online N BEFORE: wait until the server has said "(N online)" more
 # than BEFORE times (BEFORE: the count from online_count, taken earlier).
+more_online() { [ "$(online_count "$1")" -gt "$2" ]; }
+
 wait_online() {
-	local want=$1 before=$2 deadline
-	deadline=$(($(_now_ms) + 40000))
-	while [ "$(online_count "$want")" -le "$before" ]; do
-		if ! is_running server || [ "$(_now_ms)" -ge "$deadline" ]; then
-			fail_with "the server did not log every client joining" \
-				"a line 'joined ADDR:PORT ($want online)'" \
-				"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
-			return 1
-		fi
-		sleep 0.02
-	done
+	local want=$1 before=$2
+	if ! wait_until --while server 40 more_online "$want" "$before"; then
+		fail_with "the server did not log every client joining" \
+			"a line 'joined ADDR:PORT ($want online)'" \
+			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
+		return 1
+	fi
 }
 
 # crowd NAME ONLINE [chat-crowd options]: run chat-crowd against the server
@@ -56,18 +54,24 @@ $(_tail "$(err server)")"
 
 # wait_empty: wait until every client has left: the server logs "(0 online)"
 # on its last line.
+# thread_count PID: how many threads PID has now.
+thread_count() {
+	local task n=0
+	for task in /proc/"$1"/task/*; do n=$((n + 1)); done
+	printf '%s\n' "$n"
+}
+
+only_main_thread() { [ "$(thread_count "$1")" -eq 1 ]; }
+
+room_empty() { tail -n 1 "$(out server)" | grep -aq '^left .*(0 online)$'; }
+
 wait_empty() {
-	local deadline
-	deadline=$(($(_now_ms) + 40000))
-	until tail -n 1 "$(out server)" | grep -aq '^left .*(0 online)$'; do
-		if ! is_running server || [ "$(_now_ms)" -ge "$deadline" ]; then
-			fail_with "the clients were not all taken out of the room" \
-				"the last line 'left ADDR:PORT (0 online)'" \
-				"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
-			return 1
-		fi
-		sleep 0.05
-	done
+	if ! wait_until --while server 40 room_empty; then
+		fail_with "the clients were not all taken out of the room" \
+			"the last line 'left ADDR:PORT (0 online)'" \
+			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
+		return 1
+	fi
 }
 
 @test "with 3 clients, each receives the others' lines, not its own, in each sender's order" {
@@ -173,13 +177,8 @@ wait_empty() {
 	done
 	# The last thread logs its leaving a moment before it ends: give the
 	# threads a few seconds to finish.
-	deadline=$(($(_now_ms) + 10000))
-	while :; do
-		tasks=0
-		for task in /proc/"$pid"/task/*; do tasks=$((tasks + 1)); done
-		[ "$tasks" -gt 1 ] && [ "$(_now_ms)" -lt "$deadline" ] || break
-		sleep 0.05
-	done
+	wait_until 10 only_main_thread "$pid" || true
+	tasks=$(thread_count "$pid")
 	[ "$tasks" -eq 1 ] ||
 		fail_with "threads are still running with nobody in the room" "1 thread (main)" "$tasks threads"
 }

@@ -70,32 +70,32 @@ expect_same_digest() {
 
 # wait_started DEST SECS: wait until a download to DEST has written bytes
 # (to a temporary file next to it, or to DEST itself).
-wait_started() {
-	local dest=$1 secs=${2:-$T_LINE} deadline f
-	deadline=$(($(_now_ms) + secs * 1000))
-	while [ "$(_now_ms)" -lt "$deadline" ]; do
-		for f in "$dest"*; do
-			[ -s "$f" ] && return 0
-		done
-		sleep 0.02
+bytes_arrived() {
+	local f
+	for f in "$1"*; do
+		[ -s "$f" ] && return 0
 	done
+	return 1
+}
+
+wait_started() {
+	local dest=$1 secs=${2:-$T_LINE}
+	wait_until "$secs" bytes_arrived "$dest" && return 0
 	fail_with "the download did not start" "bytes arriving in $dest or a temporary file next to it" "nothing after ${secs}s"
 }
 
 # wait_count NAME REGEX N SECS: wait until NAME has printed N lines matching
 # REGEX; fails at once if NAME exits first.
+printed_count() { [ "$(grep -caE -- "$2" "$(out "$1")")" -ge "$3" ]; }
+
 wait_count() {
-	local name=$1 re=$2 n=$3 secs=$4 deadline
-	deadline=$(($(_now_ms) + secs * 1000))
-	while [ "$(grep -caE -- "$re" "$(out "$name")")" -lt "$n" ]; do
-		if ! is_running "$name" || [ "$(_now_ms)" -ge "$deadline" ]; then
-			fail_with "$name did not print line $n matching $re" \
-				"$n lines matching $re, $name still running" \
-				"$(cat "$(out "$name")" "$(err "$name")")"
-			return 1
-		fi
-		sleep 0.02
-	done
+	local name=$1 re=$2 n=$3 secs=$4
+	if ! wait_until --while "$name" "$secs" printed_count "$name" "$re" "$n"; then
+		fail_with "$name did not print line $n matching $re" \
+			"$n lines matching $re, $name still running" \
+			"$(_tail "$(out "$name")"; _tail "$(err "$name")")"
+		return 1
+	fi
 }
 
 # refuse_check NAME: filepeer gets status 2 and a message for NAME.

@@ -216,6 +216,28 @@ start_server_on_port() {
 	wait_listening "$name" # fails, with the server's stderr shown
 }
 
+# wait_until [--while NAME] SECONDS CMD ARGS...: run CMD until it succeeds,
+# polling; return 1 after SECONDS, or at once if NAME (with --while) has
+# exited. The caller reports the failure: it knows what it waited for.
+wait_until() {
+	local name='' secs deadline
+	if [ "$1" = --while ]; then
+		name=$2
+		shift 2
+	fi
+	secs=$1
+	shift
+	deadline=$(($(_now_ms) + secs * 1000))
+	until "$@"; do
+		if [ -n "$name" ] && ! is_running "$name"; then
+			"$@"
+			return
+		fi
+		[ "$(_now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
 # wait_exit NAME [SECONDS]: wait for NAME to end; its exit status goes to
 # $STATUS. Fails if it is still running after SECONDS (default T_LINE).
 wait_exit() {
