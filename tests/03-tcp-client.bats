@@ -77,10 +77,11 @@ expect_output() {
 		"send() returns how many bytes it took, which may be fewer than you asked: send the rest in a loop."
 	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
 	serve srv --after-eof --record "$BATS_TEST_TMPDIR/got"
-	# The shim makes each send() take at most 1000 bytes, as a busy
-	# network may; it needs the build without sanitizers.
+	# The short-I/O shim makes each send() (and recv()) on the socket move
+	# at most 1000 bytes, as a busy network may; it needs the build without
+	# sanitizers.
 	run_bounded minicat --stdin "$BATS_TEST_TMPDIR/data" --timeout 30 -- \
-		env LD_PRELOAD="$TOOLS_DIR/preload-short-send.so" SHORT_MAX=1000 \
+		env LD_PRELOAD="$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=1000 \
 		"$PLAIN_DIR/minicat" 127.0.0.1 "$PORT"
 	expect_status minicat 0
 	touch "$BATS_TEST_TMPDIR/got"
