@@ -23,7 +23,7 @@
  *                 however slow the machine, so the server never has reason
  *                 to drop it
  *     --victims   K more clients that reset (SO_LINGER 0) mid-broadcast,
- *                 after the first round, without reading what came
+ *                 one per round, just before its lines, without reading
  *     --stalled   K more clients with a tiny receive buffer that never read
  *     --wait-stdin  after connecting, print "connected N" and wait for a
  *                 line (or EOF) on stdin before sending: the test uses it to
@@ -375,12 +375,15 @@ int main(int argc, char **argv)
 	for (long k = 0; k < opt.lines; k++) {
 		while (lagging(k - opt.window) && now_ns() < deadline)
 			pump(pfds, 10);
+		/* Reset the victims one round at a time, each just before a round
+		 * of lines: the server then broadcasts while the reset is arriving,
+		 * which is when a send to a dead connection can raise SIGPIPE. The
+		 * rest go at the last round, if there are more victims than rounds. */
+		for (long v = k; v < opt.victims && (v == k || k == opt.lines - 1); v++)
+			reset_close(extra[v]);
 		for (long i = 0; i < opt.senders; i++)
 			if (!crowd[i].eof)
 				send_line(i, k);
-		if (k == 0)
-			for (long v = 0; v < opt.victims; v++)
-				reset_close(extra[v]);
 		/* Keep reading between rounds, so the server never finds us slow. */
 		int64_t round_end = now_ns() + opt.pause_ms * 1000000;
 		do
