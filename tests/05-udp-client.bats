@@ -164,3 +164,14 @@ expect_datagrams() {
 		expect_stderr_line c '^usage: ' "no usage line for 'ask $args'"
 	done
 }
+
+@test "a reply holding NUL and other non-text bytes is printed byte for byte" {
+	hint "Receiving the whole reply" \
+		"A datagram is bytes, not a C string: write exactly the length recvfrom() returned (write_all or fwrite), not printf(\"%s\")."
+	local bin=$BATS_TEST_TMPDIR/binary
+	printf 'before\000after\377\001\n\000end' >"$bin"
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --reply-file "$bin"
+	ask c 30 -t 5000 127.0.0.1 "$PORT" 'send me bytes'
+	expect_status c 0
+	expect_same_bytes "the binary reply" "$bin" "$(out c)"
+}
