@@ -175,3 +175,13 @@ expect_datagrams() {
 	expect_status c 0
 	expect_same_bytes "the binary reply" "$bin" "$(out c)"
 }
+
+@test "over IPv6, a datagram from another port on ::1, arriving first, is ignored" {
+	hint "Who may answer" \
+		"Compare the sender with the server for IPv6 too: sin6_port and all 16 bytes of sin6_addr must both match."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --host ::1 --spoof-from ::1
+	ask c 30 -t 3000 -n 3 ::1 "$PORT" 'the real answer'
+	expect_status c 0
+	wait_lines srv '^spoofed from \[?::1\]?:' 1
+	expect_output c 'the real answer'
+}
