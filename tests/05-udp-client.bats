@@ -185,3 +185,13 @@ expect_datagrams() {
 	wait_lines srv '^spoofed from \[?::1\]?:' 1
 	expect_output c 'the real answer'
 }
+
+@test "a reply that cannot be written (stdout is /dev/full) is an error: exit 1 and a message" {
+	hint "Receiving the whole reply" \
+		"Check what write() (or fwrite and fflush) returned: a reply that did not reach stdout is a failure, exit 1."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve
+	run_bounded c --timeout 30 -- bash -c '"$@" >/dev/full' _ \
+		"$BIN_DIR/ask" -t 5000 127.0.0.1 "$PORT" 'nowhere to go'
+	expect_status c 1
+	expect_stderr_line c '^ask: ' "the client did not say that writing the reply failed"
+}
