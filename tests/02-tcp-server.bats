@@ -213,3 +213,17 @@ expect_logged() {
 	expect_logged "$peer"
 	expect_clean_stderr greeter
 }
+
+@test "serving polite clients leaves nothing on the server's stderr" {
+	hint "When a client goes away" \
+		"stderr is for what went wrong: send_all returns 0 on success and -1 on failure; warn only on -1."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	local i
+	for i in 1 2 3; do
+		greet "client$i"
+		expect_greeted "client$i"
+	done
+	[ ! -s "$(err greeter)" ] ||
+		fail_with "the server wrote to stderr while every client was served well" \
+			"nothing on stderr" "$(_tail "$(err greeter)")"
+}
