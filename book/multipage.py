@@ -41,7 +41,10 @@ IMG = re.compile(r'<img src="([^"]+)"')
 def plain(fragment):
     """The text of an HTML fragment: no tags, entities decoded, one space."""
     text = re.sub(r"(?s)<svg\b.*?</svg>", " ", fragment)
-    text = re.sub(r"<[^>]+>", " ", text)
+    # A block's tags part words; inline ones (code, em, a, span) do not.
+    text = re.sub(r"</?(p|div|li|ul|ol|dl|dt|dd|pre|h\d|table|tr|td|th|br|section|figure|"
+                  r"figcaption|blockquote|header|nav)\b[^>]*>", " ", text)
+    text = re.sub(r"<[^>]+>", "", text)
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
