@@ -20,6 +20,8 @@ details on "#" lines under it, and always exits 0 (the caller counts lines):
                     wraps or fits); needs pdftotext (poppler-utils)
   fonts PDF         the PDF's fonts are exactly the declared ones
                     (`scripts/ensure-tools fonts`), all embedded (pdffonts)
+  epub-fonts EPUB   the EPUB embeds each declared font that is not a
+                    collection (.ttc), with an @font-face rule for it
   css-fonts         the stylesheets name no font but the declared ones
   multipage DIR     the multi-page HTML in DIR: every internal link reaches
                     a file and an id, every heading has its ¶ link, the
@@ -359,6 +361,34 @@ def check_fonts(pdf):
     report(not bad, name + " (%s)" % ", ".join(sorted(used)), bad)
 
 
+def check_epub_fonts(epub):
+    import subprocess
+    import zipfile
+    name = "the EPUB embeds the declared fonts, each with its @font-face rule"
+    try:
+        declared = declared_fonts()
+        z = zipfile.ZipFile(epub)
+    except (OSError, subprocess.CalledProcessError, zipfile.BadZipFile) as e:
+        report(False, name, ["cannot read %s or the declared fonts: %s" % (epub, e)])
+        return
+    files = {os.path.basename(n) for n in z.namelist() if n.startswith("EPUB/fonts/")}
+    css = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".css"))
+    faces = re.findall(r'@font-face\s*\{[^}]*font-family:\s*"([^"]+)"[^}]*url\("\.\./fonts/([^"]+)"\)', css)
+    bad, shown = [], set()
+    for family in declared:
+        out = subprocess.run(["fc-list", "-f", "%{file}\n", family], capture_output=True, text=True).stdout
+        if out.strip() and all(f.endswith(".ttc") for f in out.split()):
+            continue  # a collection: named, not carried (docs/BOOK.md, "Fonts")
+        got = [f for fam, f in faces if fam == family]
+        if not got:
+            bad.append('"%s": no @font-face rule in the EPUB\'s stylesheets' % family)
+        for f in got:
+            if f not in files:
+                bad.append('"%s": its rule names fonts/%s, which the EPUB does not carry' % (family, f))
+        shown.add(family)
+    report(not bad, name + " (%s; %d files)" % (", ".join(sorted(shown)), len(files)), bad)
+
+
 def check_css_fonts():
     declared = set(declared_fonts())
     bad = []
@@ -623,7 +653,7 @@ def main(argv):
     {"sections": check_sections, "hints": check_hints, "own-solution": check_own_solution,
      "diagrams": check_diagrams,
      "pasted": check_pasted, "links": check_links, "markup": check_markup, "margins": check_margins,
-     "fonts": check_fonts, "css-fonts": check_css_fonts, "multipage": check_multipage,
+     "fonts": check_fonts, "css-fonts": check_css_fonts, "epub-fonts": check_epub_fonts, "multipage": check_multipage,
      "browser": check_browser, "search": check_search}[check](*args)
     return 0
 

@@ -143,6 +143,7 @@ if [ -s "$OUT/$NAME.epub" ]; then
 	grep -E '^(ERROR|FATAL|WARNING)' "$work/epubcheck.log" >"$work/epubcheck-errors.log"
 	[ -s "$work/epubcheck-errors.log" ] || cp "$work/epubcheck.log" "$work/epubcheck-errors.log"
 	result $status "the EPUB passes epubcheck" "$work/epubcheck-errors.log"
+	python3 book/checks.py epub-fonts "$OUT/$NAME.epub"
 else
 	echo "not ok - the EPUB passes epubcheck"
 	echo "# there is no EPUB: the book did not build"
