@@ -21,6 +21,7 @@
  * dropped: this bounds the server's memory whatever a client does. */
 #define OUT_MAX (256 * 1024)
 
+// [snippet client]
 struct client {
 	int fd;
 	char name[SOCKADDR_STRLEN]; /* the peer's address, as others see it */
@@ -33,6 +34,7 @@ struct client {
 	int gone;         /* closed, reset or dropped: remove at the turn's end */
 	int watching_out; /* for epoll: EPOLLOUT is in its interest set */
 };
+// [end client]
 
 /* Everyone in the room. CLIENTS[0..COUNT) are the live entries. */
 struct room {
