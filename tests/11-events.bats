@@ -93,7 +93,7 @@ room_semantics() {
 }
 
 joins_and_leaves() {
-	hint "The room's protocol" \
+	hint "What you will build" \
 		"Announce '* ADDR:PORT joined' when a client is admitted and '* ADDR:PORT left' when it is removed."
 	start_server server -- "$BIN_DIR/$1" 0
 	start watcher -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
@@ -233,7 +233,7 @@ measure_window() {
 }
 
 under_short_io() {
-	hint "Partial writes" \
+	hint "Output buffers and slow clients" \
 		"send() on a non-blocking socket may take only part of a message: keep the rest queued and send it on the next POLLOUT."
 	start_server server -- "${SHORTIO[@]}" "$PLAIN_DIR/$1" 0
 	crowd crowd 4 -c 4 -m 40 --size 300
