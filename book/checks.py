@@ -383,6 +383,13 @@ def check_epub_fonts(epub):
         got = [f for fam, f in faces if fam == family]
         if not got:
             bad.append('"%s": no @font-face rule in the EPUB\'s stylesheets' % family)
+        kinds = {(w, st) for fam, w, st in re.findall(
+            r'@font-face\s*\{[^}]*font-family:\s*"([^"]+)";\s*font-weight:\s*(\w+);\s*font-style:\s*(\w+)', css)
+            if fam == family}
+        missing = {("normal", "normal"), ("bold", "normal"), ("normal", "italic"), ("bold", "italic")} - kinds
+        if got and missing:
+            bad.append('"%s": no %s face (its package missing? the reader would get a faked one)'
+                       % (family, ", ".join(sorted("%s %s" % m for m in missing))))
         for f in got:
             if f not in files:
                 bad.append('"%s": its rule names fonts/%s, which the EPUB does not carry' % (family, f))
