@@ -74,19 +74,6 @@ local function split_lines(text)
   return lines
 end
 
--- The kind ("snippet" or "end") and name of a marker line, or nil.
--- A marker is alone on its line: `// [snippet NAME]` (or `# [...]` in shell).
-local function marker(line)
-  local kind, name = line:match("^%s*//%s*%[(%a+)%s+([%w_.%-]+)%]%s*$")
-  if not kind then
-    kind, name = line:match("^%s*#%s*%[(%a+)%s+([%w_.%-]+)%]%s*$")
-  end
-  if kind == "snippet" or kind == "end" then
-    return kind, name
-  end
-  return nil
-end
-
 local function expand_tabs(line)
   if not line:find("\t", 1, true) then
     return line
@@ -106,40 +93,23 @@ local function expand_tabs(line)
 end
 
 -- The text of FILE, or of its region NAME; nil and a message on failure.
--- This is the rule scripts/sync-snippets follows too: keep the two alike.
+-- book/blocks.py is the one reader of regions (scripts/sync-snippets and
+-- book/checks.py use it too), so the book and the chapters' copies agree.
 local function region(file, name)
-  local text = read_file(file)
-  if text == nil or not is_file(file) then
-    return nil, string.format('include "%s": no such file', file)
+  local args = { "book/blocks.py", "region", file }
+  if name then
+    args[#args + 1] = name
   end
-  local lines = split_lines(text)
-  local out, inside, found, closed = {}, (name == nil), false, false
-  for _, line in ipairs(lines) do
-    local kind, mname = marker(line)
-    if kind then
-      if name and mname == name then
-        if kind == "snippet" then
-          if found then
-            return nil, string.format('region "%s" is marked twice in %s', name, file)
-          end
-          found, inside = true, true
-        elseif found and inside then
-          inside, closed = false, true
-        end
-      end
-    elseif inside then
-      out[#out + 1] = expand_tabs(line)
-    end
+  local ok, out = pcall(pandoc.pipe, "python3", args, "")
+  if not ok then
+    local msg = type(out) == "table" and out.output or tostring(out)
+    return nil, (msg:gsub("%s+$", ""))
   end
-  if name and not found then
-    return nil, string.format('region "%s" not found in %s (no line "// [snippet %s]")',
-      name, file, name)
+  local lines = {}
+  for _, line in ipairs(split_lines(out)) do
+    lines[#lines + 1] = expand_tabs(line)
   end
-  if name and not closed then
-    return nil, string.format('region "%s" in %s has no end (no line "// [end %s]")',
-      name, file, name)
-  end
-  return table.concat(out, "\n")
+  return table.concat(lines, "\n")
 end
 
 -- The key of a part: lessons/NN-slug/README.md -> "lesson-NN";
