@@ -231,6 +231,21 @@ local function render_diagram(part, img)
   return img
 end
 
+-- A transcript that make test does not run (book/transcripts.py runs the
+-- others) says so, and why, in a line the reader sees above it.
+local function illustrative(part, cb)
+  local reason = cb.attributes["reason"]
+  if reason == nil or reason == "" then
+    fail(part.file, "an .illustrative block has no reason=\"...\" (the line the reader sees)")
+    return cb
+  end
+  cb.attributes["reason"] = nil
+  local note = pandoc.Para({ pandoc.Emph({ pandoc.Str("Illustrative:") }), pandoc.Space() })
+  note.content:extend(pandoc.read(reason, "markdown").blocks[1].content)
+  return pandoc.Div({ pandoc.Div({ note }, pandoc.Attr("", { "transcript-note" })), cb },
+    pandoc.Attr("", { "listing", "illustrative" }))
+end
+
 -- The filter for one part, after every part's identifiers are known.
 local function part_filter(part)
   local function relink(el)
@@ -247,7 +262,9 @@ local function part_filter(part)
 
     CodeBlock = function(cb)
       local file = cb.attributes["include"]
-      if file == nil then
+      if file == nil and cb.classes:includes("illustrative") then
+        return illustrative(part, relink(cb))
+      elseif file == nil then
         return relink(cb)
       end
       local name = cb.attributes["snippet"]
