@@ -10,6 +10,13 @@ book's filter (book/filters/book.lua) runs it for every include block:
 prints FILE, or its region NAME, and exits 0; or prints one line naming the
 file and the region and exits 1.
 
+    python3 book/blocks.py regions < REQUESTS
+
+answers many at once (one process for the whole book): each line of
+REQUESTS is "FILE<TAB>NAME" (NAME empty for the whole file); for each, in
+order, it writes "ok\n" and the text, or "error\n" and the message,
+followed by a NUL byte.
+
 (pandoc 2.17 gives source positions only for CommonMark, not for the
 pandoc Markdown the chapters are written in, so the line numbers a transcript
 failure needs come from this parser, not from pandoc.)
@@ -133,6 +140,16 @@ def region(path, name=None):
 
 
 def main(argv):
+    if argv == ["regions"]:
+        for req in sys.stdin.read().split("\n"):
+            if not req:
+                continue
+            path, _, name = req.partition("\t")
+            try:
+                sys.stdout.write("ok\n" + "\n".join(region(path, name or None)) + "\0")
+            except LookupError as e:
+                sys.stdout.write("error\n%s\0" % e)
+        return 0
     if len(argv) in (2, 3) and argv[0] == "region":
         try:
             text = region(argv[1], argv[2] if len(argv) == 3 else None)

@@ -92,15 +92,60 @@ local function expand_tabs(line)
   return table.concat(out)
 end
 
--- The text of FILE, or of its region NAME; nil and a message on failure.
 -- book/blocks.py is the one reader of regions (scripts/sync-snippets and
 -- book/checks.py use it too), so the book and the chapters' copies agree.
+-- prefetch() asks it for every region of the book in one run; region()
+-- answers from that, or asks for one region.
+local fetched = {}
+
+local function prefetch(docs)
+  local wanted, order = {}, {}
+  for _, doc in ipairs(docs) do
+    pandoc.walk_block(pandoc.Div(doc.blocks), {
+      CodeBlock = function(cb)
+        local file = cb.attributes["include"]
+        if file then
+          local key = file .. "\t" .. (cb.attributes["snippet"] or "")
+          if not wanted[key] then
+            wanted[key] = true
+            order[#order + 1] = key
+          end
+        end
+      end,
+    })
+  end
+  if #order == 0 then
+    return
+  end
+  local ok, out = pcall(pandoc.pipe, "python3", { "book/blocks.py", "regions" },
+    table.concat(order, "\n") .. "\n")
+  if not ok then
+    return -- region() asks one by one, and reports what fails
+  end
+  local i = 1
+  for record in out:gmatch("([^%z]*)%z") do
+    local status, text = record:match("^(%a+)\n(.*)$")
+    if order[i] and status then
+      fetched[order[i]] = { ok = (status == "ok"), text = text }
+    end
+    i = i + 1
+  end
+end
+
+-- The text of FILE, or of its region NAME; nil and a message on failure.
 local function region(file, name)
+  local hit = fetched[file .. "\t" .. (name or "")]
+  if hit and not hit.ok then
+    return nil, hit.text
+  end
   local args = { "book/blocks.py", "region", file }
   if name then
     args[#args + 1] = name
   end
-  local ok, out = pcall(pandoc.pipe, "python3", args, "")
+  local ok, out = true, hit and hit.text
+  if not hit then
+    ok, out = pcall(pandoc.pipe, "python3", args, "")
+  end
   if not ok then
     local msg = type(out) == "table" and out.output or tostring(out)
     return nil, (msg:gsub("%s+$", ""))
@@ -377,6 +422,12 @@ function Pandoc(doc)
     end
   end
   os.execute("mkdir -p '" .. DIAGRAMS .. "'")
+
+  local docs = {}
+  for i, part in ipairs(parts) do
+    docs[i] = part.doc
+  end
+  prefetch(docs)
 
   local blocks = pandoc.List()
   for _, part in ipairs(parts) do

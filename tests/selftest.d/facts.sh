@@ -14,10 +14,15 @@ if ! scripts/build-tools >/dev/null 2>"$out"; then
 	echo "not ok - fact: the facts programs build with -Werror"
 	sed 's/^/# /' "$out" | head -n 30
 fi
+# A private network namespace where the machine allows: nothing the facts do
+# is seen by, or collides with, anything else (the facts use only loopback
+# and ports the kernel picks, so they also run without one).
+netns=(unshare -rn sh -c 'ip link set lo up && exec "$0"')
+"${netns[@]}" true 2>/dev/null || netns=()
 for src in tests/facts/*.c; do
 	prog=build/facts/$(basename "$src" .c)
 	[ -x "$prog" ] || continue
-	timeout -k 5 60 unshare -rn sh -c 'ip link set lo up && exec "$0"' "$prog" >"$out" 2>&1
+	timeout -k 5 60 "${netns[@]}" "$prog" >"$out" 2>&1
 	status=$?
 	cat "$out"
 	if [ $status -ne 0 ] || ! grep -q '^ok - fact: \|^not ok - fact: ' "$out"; then
