@@ -9,11 +9,9 @@ mkdir -p build
 log=$(mktemp build/transcripts-build.XXXXXX) || exit 1
 trap 'rm -f "$log"' EXIT
 # The reference programs the transcripts run (up to date: nothing to do).
+# All of them, whatever LESSONS says: a chapter may run an earlier lesson's.
 for dir in solutions/[0-9][0-9]-*/; do
 	slug=$(basename "$dir")
-	if [ -n "${LESSONS:-}" ]; then
-		case " $LESSONS " in *" ${slug%%-*} "* | *" $slug "*) ;; *) continue ;; esac
-	fi
 	if ! scripts/build "$dir" "build/solutions/$slug" --strict >/dev/null 2>"$log"; then
 		echo "not ok - transcript: the reference solution $slug builds"
 		sed 's/^/# /' "$log" | head -n 20
