@@ -38,6 +38,7 @@ What varies is written as a placeholder: PORT, PORT2 (a port the kernel
 chose), CLIENT_PORT, CLIENT_PORT2 (a client's port), PID, PID2. In the output
 the first occurrence of a placeholder matches a number and binds it; later
 occurrences must be that number, and a later command gets it substituted.
+Two ports (or two PIDs) of different names must be different numbers.
 Nothing else is matched loosely. A command "wait" is the shell's: it waits
 until every background command has exited.
 """
@@ -112,6 +113,13 @@ def match_line(want, got, bound):
     m = re.fullmatch(pattern, got.rstrip())
     if not m:
         return False
+    # Two ports (or two PIDs) with different names are different numbers.
+    family = lambda n: "PID" if n.startswith("PID") else "PORT"  # noqa: E731
+    for name in names:
+        taken = {v for k, v in bound.items() if family(k) == family(name)}
+        taken |= {m.group(k) for k in names if k != name and family(k) == family(name)}
+        if m.group(name) in taken:
+            return False
     for name in names:
         bound[name] = m.group(name)
     return True
