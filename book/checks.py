@@ -171,7 +171,8 @@ def norm(line):
 
 def check_pasted():
     sources = {}
-    for pattern in ("common/*.[ch]", "lessons/*/*.[ch]", "solutions/*/*.[ch]", "tests/lib/*.c"):
+    for pattern in ("common/*.[ch]", "lessons/*/*.[ch]", "solutions/*/*.[ch]", "tests/lib/*.c",
+                    "tests/demos/*.c", "tests/facts/*.[ch]"):
         for path in glob.glob(pattern):
             with open(path, encoding="utf-8", errors="replace") as f:
                 sources[path] = [norm(l) for l in f if norm(l)]
