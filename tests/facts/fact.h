@@ -68,6 +68,10 @@ static inline const char *errname(int e)
 		return "EAGAIN";
 	case EINTR:
 		return "EINTR";
+	case EINPROGRESS:
+		return "EINPROGRESS";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
 	default:
 		return strerror(e);
 	}
