@@ -61,7 +61,7 @@ expect_datagrams() {
 
 @test "sends the message as one datagram and prints the reply, exit 0" {
 	hint "Resolving the server" \
-		"sendto() the message to the address getaddrinfo gave, recvfrom() the reply, write its bytes to stdout."
+		"Connect the socket to the address getaddrinfo gave, send() the message, recv() the reply, write its bytes to stdout."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve
 	ask c 30 -t 5000 127.0.0.1 "$PORT" 'hello over udp'
 	expect_status c 0
@@ -179,7 +179,7 @@ expect_datagrams() {
 
 @test "IPv6 works (::1)" {
 	hint "Resolving the server" \
-		"Make the socket with the family getaddrinfo returned (AF_INET6 here), and compare IPv6 addresses as sockaddr_in6."
+		"Make the socket with the family getaddrinfo returned (AF_INET6 here) and connect it to that address (or, unconnected, compare replies as sockaddr_in6)."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve --host ::1
 	ask c 30 -t 5000 ::1 "$PORT" 'over ipv6'
 	expect_status c 0
