@@ -16,9 +16,11 @@
 # and no listening socket on the ports it logs. In the sandbox
 # (scripts/isolate) the pids it logs are its PID namespace's own: there,
 # "nothing left" means no process on the machine is still in the namespace
-# it logs ("pid PID ns NS", tests/hostile/hostile.h). The cases that try to
-# get out of the box (escapes-session, reaches-out, writes-outside) run only
-# in the sandbox: without it they are skipped, each with a line saying so.
+# it logs ("pid PID ns NS", tests/hostile/hostile.h). reaches-out and
+# writes-outside run only in the sandbox: without it they are skipped, each
+# with a line saying so. escapes-session and forks-children run in the box
+# and also without it (SANDBOX=off), where the teardown and the reaper
+# (tests/lib/reaper.c) must end them.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -371,7 +373,10 @@ sandboxed=
 case $box_line in "sandbox: on"*) sandboxed=1 ;; esac
 own_ns=$(readlink /proc/self/ns/pid)
 # Only in the sandbox: what they try must meet its walls, not the machine.
-needs_box=" escapes-session reaches-out writes-outside "
+needs_box=" reaches-out writes-outside "
+# Also without the box (SANDBOX=off), where only the teardown and the reaper
+# stand in their way.
+also_unboxed=" escapes-session forks-children "
 
 # All of them at once: most of their time is spent waiting for time limits.
 cases=()
@@ -386,29 +391,33 @@ for dir in tests/hostile/*/; do
 			printf 'skip - hostile %s (%s): not run, it needs the sandbox and %s\n' "'$name'" "$slug" "${box_line#sandbox: }"
 			continue
 		fi
-		hw=$work/hostile/$name
-		mkdir -p "$hw/tmp"
-		# In the box only the build directory and $TMPDIR are writable.
-		: >"$hw/tmp/pids"
-		cases+=("$name $slug")
-		(
-			t0=$(date +%s)
-			# A file-size limit (512 MiB) keeps a flood from filling this disk
-			# whatever the helpers do; the report's own bound is checked below.
+		modes=${SANDBOX:-auto}
+		[ -n "$sandboxed" ] && [[ $also_unboxed == *" $name "* ]] && modes="auto off"
+		for mode in $modes; do
+			hw=$work/hostile/$name-$mode
+			mkdir -p "$hw/tmp"
+			# In the box only the build directory and $TMPDIR are writable.
+			: >"$hw/tmp/pids"
+			cases+=("$name $slug $mode")
 			(
-				ulimit -f 524288
-				HOSTILE_LOG=$hw/tmp/pids TMPDIR=$hw/tmp FILTER=$(hostile_filter "$slug") TAP=1 OUT=$hw/build \
-					exec timeout -k 10 "$HOSTILE_BOUND" scripts/check "$slug" "$ROOT/${dir%/}"
-			) >"$hw/report" 2>&1
-			echo "$? $(($(date +%s) - t0))" >"$hw/result"
-		) &
+				t0=$(date +%s)
+				# A file-size limit (512 MiB) keeps a flood from filling this disk
+				# whatever the helpers do; the report's own bound is checked below.
+				(
+					ulimit -f 524288
+					SANDBOX=$mode HOSTILE_LOG=$hw/tmp/pids TMPDIR=$hw/tmp FILTER=$(hostile_filter "$slug") TAP=1 OUT=$hw/build \
+						exec timeout -k 10 "$HOSTILE_BOUND" scripts/check "$slug" "$ROOT/${dir%/}"
+				) >"$hw/report" 2>&1
+				echo "$? $(($(date +%s) - t0))" >"$hw/result"
+			) &
+		done
 	done
 done
 wait
 
 for case in "${cases[@]}"; do
-	name=${case% *} slug=${case#* }
-	hw=$work/hostile/$name
+	read -r name slug mode <<<"$case"
+	hw=$work/hostile/$name-$mode
 	read -r status secs <"$hw/result"
 	size=$(wc -c <"$hw/report")
 	log=$hw/tmp/pids
@@ -435,7 +444,9 @@ for case in "${cases[@]}"; do
 	for port in $(log_values "$log" port); do
 		listening "$port" && ports+=("$port")
 	done
-	label="hostile '$name' ($slug): fails in ${secs}s (bound ${HOSTILE_BOUND}s), $size bytes of report, nothing left running"
+	where=
+	[ "$mode" = off ] && where=", SANDBOX=off: no box"
+	label="hostile '$name' ($slug$where): fails in ${secs}s (bound ${HOSTILE_BOUND}s), $size bytes of report, nothing left running"
 	case $name in
 	reaches-out) label="$label, 192.0.2.1 unreachable from the box ($(grep -c '^reach .*unreachable$' "$log") of $(grep -c '^reach ' "$log") tries)" ;;
 	writes-outside) label="$label, nothing written outside its directories ($(grep -c '^write .*Read-only' "$log") writes refused)" ;;
@@ -446,7 +457,7 @@ for case in "${cases[@]}"; do
 	grep -q '^not ok ' "$hw/report" || problems+=("no test failed")
 	[ "$size" -lt $OUTPUT_BOUND ] || problems+=("the report is $size bytes (bound $OUTPUT_BOUND)")
 	[ -s "$log" ] || problems+=("the submission never ran (no pid logged)")
-	if [ -n "$sandboxed" ] && ! grep -q " ns pid:" "$log"; then
+	if ! grep -q " ns pid:" "$log"; then
 		problems+=("the submission did not log its PID namespace")
 	fi
 	# What it tried to reach and to write: nothing may have got through.
