@@ -25,7 +25,7 @@
  * YOUR COPY: fill in the TODOs below; `make check LESSON=05` tells you how
  * far you are. The chapter is lessons/05-udp-client/README.md. As given, the
  * client cannot even send (its socket has no peer yet), and once it can, it
- * waits for ever for a reply that was lost and asks only the first address.
+ * waits forever for a reply that was lost and asks only the first address.
  */
 #include <err.h>
 #include <errno.h>
@@ -55,7 +55,7 @@ static void usage(void)
 // [snippet set_timeout]
 /*
  * Make every recv/recvfrom on FD give up after MS milliseconds, failing
- * with EAGAIN (or EWOULDBLOCK) instead of waiting for ever.
+ * with EAGAIN (or EWOULDBLOCK) instead of waiting forever.
  * Returns 0, or -1 with errno set.
  */
 static int set_timeout(int fd, long ms)

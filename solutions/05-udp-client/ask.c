@@ -50,7 +50,7 @@ static void usage(void)
 // [snippet set_timeout]
 /*
  * Make every recv/recvfrom on FD give up after MS milliseconds, failing
- * with EAGAIN (or EWOULDBLOCK) instead of waiting for ever.
+ * with EAGAIN (or EWOULDBLOCK) instead of waiting forever.
  * Returns 0, or -1 with errno set.
  */
 static int set_timeout(int fd, long ms)
