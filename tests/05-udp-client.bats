@@ -60,8 +60,8 @@ expect_datagrams() {
 }
 
 @test "sends the message as one datagram and prints the reply, exit 0" {
-	hint "Resolving the server" \
-		"Connect the socket to the address getaddrinfo gave, send() the message, recv() the reply, write its bytes to stdout."
+	hint "Who may answer" \
+		"Connect the socket to the address getaddrinfo gave (without it send() fails: Destination address required), send() the message, recv() the reply, write its bytes to stdout."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve
 	ask c 30 -t 5000 127.0.0.1 "$PORT" 'hello over udp'
 	expect_status c 0
