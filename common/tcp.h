@@ -20,16 +20,22 @@
 int tcp_connect(const char *host, const char *port, int *gai_rc);
 
 /*
- * Resolve HOST (NULL: every local address) and PORT ("0": the kernel picks),
- * then bind and listen on the first address that works, with SO_REUSEADDR set
- * so a restarted server does not trip over its old connections in TIME_WAIT.
- * Returns the listening descriptor, or -1 with *GAI_RC and errno as for
- * tcp_connect.
+ * Resolve HOST and PORT ("0": the kernel picks) with AI_PASSIVE, then make
+ * ONE listening socket: bind and listen on the first address getaddrinfo
+ * returns that works, with SO_REUSEADDR set so a restarted server does not
+ * trip over its old connections in TIME_WAIT. The other addresses are not
+ * used. HOST NULL means the wildcard addresses, and glibc returns 0.0.0.0
+ * before ::, so the socket then takes IPv4 clients only and IPv6 clients are
+ * refused (a server for both families needs one :: socket with IPV6_V6ONLY
+ * off, or two sockets, :: with it on and 0.0.0.0: lesson 13). Every program here passes a numeric HOST,
+ * 127.0.0.1 by default. Returns the listening descriptor, or -1 with *GAI_RC
+ * and errno as for tcp_connect.
  */
 int tcp_listen(const char *host, const char *port, int backlog, int *gai_rc);
 
 /*
- * What a server's main does first: tcp_listen(), then announce_listener()
+ * What a server's main does first: tcp_listen() (HOST not NULL: it is part
+ * of the messages), then announce_listener()
  * (net.h) so that "listening on ADDR:PORT" is printed and flushed. Returns the
  * listening descriptor, or -1 with a one-line reason written into WHY, in the
  * form main reports with errx(1, "%s", why):
