@@ -125,7 +125,6 @@ static void join_room(struct client *c)
 {
 	char msg[MSG_MAX_LEN];
 	int len = snprintf(msg, sizeof(msg), "* %s joined\n", c->name);
-
 	int online;
 
 	pthread_mutex_lock(&room.lock);

@@ -92,8 +92,9 @@ static void deliver_locked(const struct client *from, const char *msg, size_t le
 		    n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
 		/* No log line here: stdout may be a pipe nobody reads, and a
 		 * blocked printf would hold the lock. C's own thread logs the
-		 * drop in leave_room, after unlocking. Its thread is blocked in recv(): this makes recv() return 0.
-		 * It fails only if the connection is already gone, and then
+		 * drop in leave_room, after unlocking.
+		 * That thread is blocked in recv(): this makes recv() return
+		 * 0. It fails only if the connection is already gone, and then
 		 * that thread has been woken anyway. */
 		(void)shutdown(c->fd, SHUT_RDWR);
 	}
@@ -124,7 +125,6 @@ static void join_room(struct client *c)
 {
 	char msg[MSG_MAX_LEN];
 	int len = snprintf(msg, sizeof(msg), "* %s joined\n", c->name);
-
 	int online;
 
 	pthread_mutex_lock(&room.lock);
