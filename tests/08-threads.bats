@@ -52,8 +52,8 @@ $(_tail "$(err server)")"
 	fi
 }
 
-# wait_empty: wait until every client has left: the server logs "(0 online)"
-# on its last line.
+# wait_empty: wait until every client has left: the server has logged a
+# "left" line for each "joined" line.
 # thread_count PID: how many threads PID has now.
 thread_count() {
 	local task n=0
@@ -63,12 +63,19 @@ thread_count() {
 
 only_main_thread() { [ "$(thread_count "$1")" -eq 1 ]; }
 
-room_empty() { tail -n 1 "$(out server)" | grep -aq '^left .*(0 online)$'; }
+# The server logs after unlocking the room, so two threads' lines may come
+# out in either order: count them instead of reading the last one.
+room_empty() {
+	local joined left
+	joined=$(grep -ac '^joined ' "$(out server)" || true)
+	left=$(grep -ac '^left ' "$(out server)" || true)
+	[ "$joined" -gt 0 ] && [ "$left" -eq "$joined" ] && grep -aq '(0 online)$' "$(out server)"
+}
 
 wait_empty() {
 	if ! wait_until --while server 40 room_empty; then
 		fail_with "the clients were not all taken out of the room" \
-			"the last line 'left ADDR:PORT (0 online)'" \
+			"as many 'left ADDR:PORT (N online)' lines as 'joined' lines, one with (0 online)" \
 			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
 		return 1
 	fi
