@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# tests/selftest.d/feedback.sh - the feedback the workbook's own tools give:
+# make test's progress lines and timing report, the terminal-sized report of
+# make check, the pristine-skeleton manifest, and the benchmark's figures.
+#
+# Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
+# scripts/selftest. Quick: no lesson suite is run here, only fakes and small
+# scratch projects. Work files: build/selftest/feedback.PID/.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+
+for old in "$ROOT"/build/selftest/feedback.*; do
+	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
+done
+work=$ROOT/build/selftest/feedback.$$
+rm -rf "$work"
+mkdir -p "$work"
+
+ok() { printf 'ok - %s\n' "$1"; }
+not_ok() { # NAME [DETAIL-LINE...]
+	printf 'not ok - %s\n' "$1"
+	shift
+	local l
+	for l in "$@"; do printf '# %s\n' "$l"; done
+}
+details() { head -c 6000 "$1" | head -n 40 | sed 's/^/# /'; }
+
+# ---------------------------------------------------------------------------
+# make test: a line per finished job while it runs, then the report in its
+# fixed order, the timing report, and the last line "N passed, N failed".
+# Three fake extra checks stand in for the jobs; the real ones are skipped
+# by name, so that an old selftest (which has no SELFTEST_EXTRA) runs nothing
+# and fails these checks instead of running the whole self-test.
+extra=$work/extra
+mkdir -p "$extra"
+out=$work/selftest.out
+# The slow one passes only if the fast ones' lines are already in the output
+# while it still runs: the lines are streamed, not printed at the end.
+cat >"$extra/fb-slow.sh" <<EOF
+for i in \$(seq 1 150); do
+	[ "\$(grep -c '^\[[0-9]/3\] ' "$out")" -ge 2 ] && { echo "ok - slow"; exit 0; }
+	sleep 0.1
+done
+echo "not ok - slow: no progress line while it ran"
+EOF
+printf 'echo "ok - fast"; echo "not ok - broken"; echo "# detail of broken"\n' >"$extra/fb-broken.sh"
+printf 'echo "ok - quick"\n' >"$extra/fb-quick.sh"
+skip=$(for s in tests/selftest.d/*.sh; do basename "$s" .sh; done | tr '\n' ' ')
+(LESSONS=none SKIP="$skip" SELFTEST_EXTRA=$extra SELFTEST_JOBS=3 TIMINGS_FILE=$work/timings.txt \
+	TIMINGS=1 NO_COLOR=1 timeout 120 scripts/selftest >"$out" 2>&1)
+status=$?
+first_report=$(grep -n '^Checks: ' "$out" | head -n 1 | cut -d: -f1)
+last_progress=$(grep -n '^\[[0-9]*/3\] ' "$out" | tail -n 1 | cut -d: -f1)
+if [ "$(grep -c '^\[[0-9]*/3\] ' "$out")" = 3 ] &&
+	grep -qE '^\[[12]/3\] ✗ checks fb-broken: 1 of 2 fail \([0-9.]+ s; 1 failed so far\)$' "$out" &&
+	grep -qE '^\[3/3\] ✓ checks fb-slow: .* \([0-9.]+ s\)$' "$out" &&
+	[ -n "$first_report" ] && [ "$last_progress" -lt "$first_report" ] && [ $status -eq 1 ]; then
+	ok "make test prints '[done/total] ✓/✗ WHAT (TIME)' as each check ends, with the failures so far, before the report"
+else
+	not_ok "make test prints '[done/total] ✓/✗ WHAT (TIME)' as each check ends, with the failures so far, before the report" \
+		"exit $status (want 1)"
+	details "$out"
+fi
+if [ "$(tail -n 1 "$out")" = "3 passed, 1 failed" ] &&
+	grep -q '^  ✗ fb-broken: broken$' "$out" && grep -q '^      detail of broken$' "$out"; then
+	ok "make test still ends with the fixed-order report and the line 'N passed, N failed'"
+else
+	not_ok "make test still ends with the fixed-order report and the line 'N passed, N failed'" \
+		"last line: $(tail -n 1 "$out")"
+fi
+if [ -f "$work/timings.txt" ] && sed -n 2p "$work/timings.txt" | grep -q 'checks fb-slow' &&
+	[ "$(grep -c 'checks fb-' "$work/timings.txt")" = 3 ] &&
+	grep -q '^The 10 slowest of 3 checks' "$out"; then
+	ok "make test writes the slowest checks, slowest first, to build/selftest/timings.txt (and shows them with TIMINGS=1)"
+else
+	not_ok "make test writes the slowest checks to build/selftest/timings.txt and shows them with TIMINGS=1"
+	[ -f "$work/timings.txt" ] && details "$work/timings.txt"
+	details "$out"
+fi
+
+rm -rf "$work"
+exit 0
