@@ -79,5 +79,44 @@ else
 	details "$out"
 fi
 
+# ---------------------------------------------------------------------------
+# scripts/build: each program is compiled once per flavour and content; a
+# copy of the same sources elsewhere reuses the binaries (and shows the same
+# warnings again); a change to a source rebuilds.
+cc_log=$work/cc.log
+cat >"$work/cc" <<EOF
+#!/bin/sh
+case " \$* " in *" --version "*) ;; *) echo "\$*" >>"$cc_log" ;; esac
+exec ${CC:-cc} "\$@"
+EOF
+chmod +x "$work/cc"
+mkdir -p "$work/b1" "$work/b2"
+cp -R solutions/01-socket "$work/b1/src"
+cp -R solutions/01-socket "$work/b2/src"
+printf '\nint unused_but_warned(void);\nint unused_but_warned(void) { int x; return 0; }\n' >>"$work/b1/src/sockets.c"
+printf '\nint unused_but_warned(void);\nint unused_but_warned(void) { int x; return 0; }\n' >>"$work/b2/src/sockets.c"
+bcache=$work/cache
+CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b1/src" "$work/b1/out" >"$work/b1.log" 2>&1
+s1=$? n1=$(wc -l <"$cc_log" 2>/dev/null || echo 0)
+CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b2/src" "$work/b2/out" >"$work/b2.log" 2>&1
+s2=$? n2=$(wc -l <"$cc_log")
+if [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && [ "$n1" = 2 ] && [ "$n2" = 2 ] &&
+	[ -x "$work/b2/out/asan/sockets" ] && [ -x "$work/b2/out/plain/sockets" ] &&
+	grep -q 'unused variable' "$work/b2.log"; then
+	ok "scripts/build compiles a program once per flavour; the same sources elsewhere reuse it, warnings shown again"
+else
+	not_ok "scripts/build compiles a program once per flavour; the same sources elsewhere reuse it, warnings shown again" \
+		"status $s1, $s2; compiler runs after the first build: $n1 (want 2: asan, plain), after the second: $n2 (want 2)"
+	details "$work/b2.log"
+fi
+echo '/* changed */' >>"$work/b2/src/sockets.c"
+CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b2/src" "$work/b2/out" >"$work/b3.log" 2>&1
+n3=$(wc -l <"$cc_log")
+if [ "$n3" = 4 ]; then
+	ok "scripts/build rebuilds every flavour when a source changes"
+else
+	not_ok "scripts/build rebuilds every flavour when a source changes" "compiler runs: $n3 (want 4)"
+fi
+
 rm -rf "$work"
 exit 0
