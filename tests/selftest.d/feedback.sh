@@ -118,5 +118,26 @@ else
 	not_ok "scripts/build rebuilds every flavour when a source changes" "compiler runs: $n3 (want 4)"
 fi
 
+# ---------------------------------------------------------------------------
+# make bench's download: at least five interleaved rounds of ours and three
+# anchors (sendfile-copy, socat -b 262144, nc), medians with their spread,
+# and our ratio to each anchor. A small file, so that it takes seconds.
+BENCH=download BENCH_MIB=4 timeout 300 scripts/bench >"$work/bench.txt" 2>&1
+status=$?
+rounds_ok=1
+for l in 'file-server \+ download' 'sendfile-copy' 'socat -b 262144' 'nc -N -l'; do
+	[ "$(grep -cE "^  round [0-9]+ +$l" "$work/bench.txt")" -ge 5 ] || rounds_ok=
+	grep -qE "^  $l.* [0-9.]+ MiB/s +[0-9.]+-[0-9.]+ " "$work/bench.txt" || rounds_ok=
+done
+if [ $status -eq 0 ] && [ -n "$rounds_ok" ] &&
+	[ "$(grep -cE '^  ratio of medians, ours / .*: [0-9.]+$' "$work/bench.txt")" = 3 ] &&
+	[ "$(grep -E '^  round 2 ' "$work/bench.txt" | head -n 1 | grep -c sendfile)" = 1 ]; then
+	ok "make bench (download): 5 interleaved rounds, median and spread of ours, sendfile, socat and nc, ratio to each"
+else
+	not_ok "make bench (download): 5 interleaved rounds, median and spread of ours, sendfile, socat and nc, ratio to each" \
+		"exit $status"
+	details "$work/bench.txt"
+fi
+
 rm -rf "$work"
 exit 0
