@@ -139,5 +139,40 @@ else
 	details "$work/bench.txt"
 fi
 
+# ---------------------------------------------------------------------------
+# make check's report fits a terminal: the ✓/✗ list, then the first failure
+# in full at the bottom, then the summary; every failure in full in the file
+# the screen names, and on the screen with VERBOSE=1.
+tap=$work/fake.tap
+{
+	echo "1..4"
+	echo "ok 1 first thing works"
+	echo "not ok 2 second thing fails"
+	echo "# (in test file 02-x.bats, line 9)"
+	echo "#   \`expect_status x 0' failed"
+	echo "# -- detail of the FIRST failure --"
+	echo "# hint: read about the first"
+	echo "not ok 3 third thing fails"
+	echo "# -- detail of the SECOND failure --"
+	echo "ok 4 fourth thing works"
+} >"$tap"
+NO_COLOR=1 scripts/render-tap "Lesson 02-x (lessons):" "$work/report/02-x.txt" <"$tap" >"$work/render.txt" 2>&1
+status=$?
+NO_COLOR=1 VERBOSE=1 scripts/render-tap "Lesson 02-x (lessons):" "$work/report/02-x.txt" <"$tap" >"$work/render-v.txt" 2>&1
+first=$(grep -n 'detail of the FIRST' "$work/render.txt" | cut -d: -f1)
+list_end=$(grep -n '✓ fourth thing works' "$work/render.txt" | cut -d: -f1)
+if [ $status -eq 1 ] && [ "$(tail -n 1 "$work/render.txt")" = "2 passed, 2 failed" ] &&
+	[ -n "$first" ] && [ -n "$list_end" ] && [ "$first" -gt "$list_end" ] &&
+	! grep -q 'detail of the SECOND' "$work/render.txt" && ! grep -q 'in test file' "$work/render.txt" &&
+	grep -q 'report/02-x.txt' "$work/render.txt" &&
+	grep -q 'detail of the FIRST' "$work/report/02-x.txt" && grep -q 'detail of the SECOND' "$work/report/02-x.txt" &&
+	grep -q 'detail of the SECOND' "$work/render-v.txt"; then
+	ok "make check shows the ✓/✗ list, then the first failure in full, then the summary; all of it in build/report/ and with VERBOSE=1"
+else
+	not_ok "make check shows the ✓/✗ list, then the first failure in full, then the summary; all of it in build/report/ and with VERBOSE=1" \
+		"exit $status"
+	details "$work/render.txt"
+fi
+
 rm -rf "$work"
 exit 0
