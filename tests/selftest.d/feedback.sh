@@ -174,5 +174,85 @@ else
 	details "$work/render.txt"
 fi
 
+# ---------------------------------------------------------------------------
+# The skeletons' record: lessons/.pristine matches lessons/ (so it cannot go
+# stale), and progress and reset trust it, not HEAD: a student's commit does
+# not turn their work into "the skeleton".
+if out_pristine=$(scripts/pristine check 2>&1); then
+	ok "lessons/.pristine records every skeleton file as it is in lessons/"
+else
+	not_ok "lessons/.pristine records every skeleton file as it is in lessons/" "$out_pristine"
+fi
+proj=$work/project
+mkdir -p "$proj/tests" "$proj/lessons" "$proj/solutions"
+cp -R Makefile scripts common "$proj/"
+cp -R tests/lib tests/01-socket.bats "$proj/tests/"
+cp -R lessons/01-socket "$proj/lessons/"
+cp lessons/.pristine "$proj/lessons/" 2>/dev/null
+cp -R solutions/01-socket "$proj/solutions/"
+cp .gitignore "$proj/" 2>/dev/null
+gitc() { git -C "$proj" -c user.name=selftest -c user.email=selftest@localhost "$@"; }
+gitc init -q && gitc add -A && gitc commit -q -m skeleton
+# The student solves lesson 01 and commits.
+cp solutions/01-socket/*.c "$proj/lessons/01-socket/"
+gitc commit -q -am "my lesson 01"
+(cd "$proj" && NO_COLOR=1 make -s check LESSON=01) >"$work/p-check.txt" 2>&1
+(cd "$proj" && NO_COLOR=1 make -s progress) >"$work/p-progress.txt" 2>&1
+if grep -qE '01-socket +done' "$work/p-progress.txt" && grep -q '0 checked now, 1 from cache' "$work/p-progress.txt"; then
+	ok "make progress after a commit: the committed lesson is 'done', reusing the result make check just computed"
+else
+	not_ok "make progress after a commit: the committed lesson is 'done', reusing the result make check just computed"
+	details "$work/p-progress.txt"
+	tail -n 5 "$work/p-check.txt" | details /dev/stdin
+fi
+# Answering no is not an error; yes (FORCE=1) restores the skeleton even
+# though HEAD holds the student's work; the saved copy survives make clean.
+if command -v script >/dev/null 2>&1; then
+	(cd "$proj" && printf 'n\n' | timeout 60 script -qec 'scripts/reset 01' /dev/null) >"$work/r-no.txt" 2>&1
+	status=$?
+	if [ $status -eq 0 ] && grep -q 'nothing changed' "$work/r-no.txt" &&
+		cmp -s solutions/01-socket/sockets.c "$proj/lessons/01-socket/sockets.c"; then
+		ok "make reset answered 'n': exit 0, 'nothing changed', the lesson untouched"
+	else
+		not_ok "make reset answered 'n': exit 0, 'nothing changed', the lesson untouched" "exit $status"
+		details "$work/r-no.txt"
+	fi
+fi
+(cd "$proj" && make -s reset LESSON=01 FORCE=1 </dev/null) >"$work/r-yes.txt" 2>&1
+status=$?
+(cd "$proj" && make -s clean) >"$work/clean.txt" 2>&1
+if [ $status -eq 0 ] && cmp -s lessons/01-socket/sockets.c "$proj/lessons/01-socket/sockets.c" &&
+	ls "$proj"/build/reset/01-socket-*/sockets.c >/dev/null 2>&1 &&
+	cmp -s solutions/01-socket/sockets.c "$(ls "$proj"/build/reset/01-socket-*/sockets.c | head -n 1)" &&
+	grep -q 'build/reset' "$work/clean.txt"; then
+	ok "make reset after a commit restores the recorded skeleton; the saved copy survives make clean, which says so"
+else
+	not_ok "make reset after a commit restores the recorded skeleton; the saved copy survives make clean, which says so" \
+		"exit $status"
+	details "$work/r-yes.txt"
+	details "$work/clean.txt"
+fi
+(cd "$proj" && NO_COLOR=1 make -s progress) >"$work/p-progress2.txt" 2>&1
+if grep -qE '01-socket +not started' "$work/p-progress2.txt"; then
+	ok "make progress: a lesson reset to the skeleton is 'not started' again, whatever HEAD holds"
+else
+	not_ok "make progress: a lesson reset to the skeleton is 'not started' again, whatever HEAD holds"
+	details "$work/p-progress2.txt"
+fi
+if ! grep -rq 'SKELETON_REV' README.md scripts/progress scripts/reset docs/*.md; then
+	ok "no advice to set SKELETON_REV is left in README, docs or scripts"
+else
+	not_ok "no advice to set SKELETON_REV is left in README, docs or scripts" \
+		"$(grep -rl 'SKELETON_REV' README.md scripts/progress scripts/reset docs/*.md | tr '\n' ' ')"
+fi
+(cd "$proj" && make -s compile_commands) >"$work/cc.txt" 2>&1
+if [ -f "$proj/compile_commands.json" ] && ! grep -q '/solutions/' "$proj/compile_commands.json" &&
+	grep -q '/lessons/01-socket/sockets.c' "$proj/compile_commands.json"; then
+	ok "make compile_commands leaves solutions/ out by default (SOLUTIONS=1 adds them)"
+else
+	not_ok "make compile_commands leaves solutions/ out by default (SOLUTIONS=1 adds them)"
+	details "$work/cc.txt"
+fi
+
 rm -rf "$work"
 exit 0

@@ -184,7 +184,7 @@ proj=$work/project
 mkdir -p "$proj/tests" "$proj/lessons" "$proj/solutions"
 cp -R Makefile scripts common "$proj/"
 cp -R tests/lib tests/01-socket.bats "$proj/tests/"
-cp -R lessons/01-socket "$proj/lessons/"
+cp -R lessons/01-socket lessons/.pristine "$proj/lessons/"
 cp -R solutions/01-socket "$proj/solutions/"
 cp .gitignore "$proj/" 2>/dev/null
 git -C "$proj" init -q && git -C "$proj" add -A &&
@@ -282,7 +282,7 @@ fi
 watch_case polling WATCH_POLL=1
 
 # compile_commands.json: every C file, valid JSON, and the commands compile.
-(cd "$proj" && make -s compile_commands) >"$work/cc.txt" 2>&1
+(cd "$proj" && make -s compile_commands SOLUTIONS=1) >"$work/cc.txt" 2>&1
 cc_json=$proj/compile_commands.json
 want_files=$(cd "$proj" && ls lessons/*/*.c solutions/*/*.c common/*.c tests/lib/*.c | wc -l)
 if [ -f "$cc_json" ] && jq -e --argjson n "$want_files" '
