@@ -28,6 +28,8 @@ not_ok() { # NAME [DETAIL-LINE...]
 }
 details() { head -c 6000 "$1" | head -n 40 | sed 's/^/# /'; }
 n01=$(cd tests && BIN_DIR=x TOOLS_DIR=x bats --count 01-socket.bats)
+# The points: the tests the skeleton passes are given, worth nothing.
+n01=$((n01 - $(grep -c "^01-socket	" tests/given.txt)))
 
 # layout ROOT: the autograder as Gradescope unpacks it, under ROOT.
 layout() {

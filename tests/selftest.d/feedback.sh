@@ -254,5 +254,22 @@ else
 	details "$work/cc.txt"
 fi
 
+# ---------------------------------------------------------------------------
+# An untouched skeleton earns nothing: the tests it passes are "given" (in
+# results.json with max_score 0), so lesson 01's skeleton scores 0 of the rest.
+mkdir -p "$work/skel"
+cp -R lessons/01-socket "$work/skel/"
+OUT=$work/skel.json IMPL=$work/skel scripts/grade 01 gradescope >"$work/skel-grade.txt" 2>&1
+g01=$(grep -c "^01-socket	" tests/given.txt)
+if [ "$g01" -gt 0 ] && jq -e --argjson g "$g01" '.score == 0 and .max_score > 0
+	and ([.tests[] | select(.max_score == 0 and (.name | endswith("(given)")))] | length) == $g
+	and (.output | contains("given"))' "$work/skel.json" >/dev/null; then
+	ok "an untouched skeleton scores 0: the $g01 tests it passes are reported as given, worth nothing"
+else
+	not_ok "an untouched skeleton scores 0: the tests it passes are reported as given, worth nothing"
+	[ -f "$work/skel.json" ] && jq -c '{score, max_score, output}' "$work/skel.json" | details /dev/stdin
+	details "$work/skel-grade.txt"
+fi
+
 rm -rf "$work"
 exit 0

@@ -87,13 +87,16 @@ fi
 # ---------------------------------------------------------------------------
 # Grading: table, exit status, JUnit, Gradescope.
 n01=$(suite_count 01-socket)
+# Points: the tests the untouched skeleton passes are given, worth nothing.
+g01=$(grep -c "^01-socket	" tests/given.txt)
+p01=$((n01 - g01))
 
 IMPL=solutions scripts/grade 01 >"$work/grade-sol.txt" 2>&1
 status=$?
-if [ $status -eq 0 ] && grep -qE "^01-socket +$n01 +$n01 +all pass" "$work/grade-sol.txt"; then
-	ok "make grade LESSON=01 IMPL=solutions: $n01 of $n01, exit 0"
+if [ $status -eq 0 ] && grep -qE "^01-socket +$p01 +$p01 +all pass" "$work/grade-sol.txt"; then
+	ok "make grade LESSON=01 IMPL=solutions: $p01 of $p01 (and $g01 given), exit 0"
 else
-	not_ok "make grade LESSON=01 IMPL=solutions: $n01 of $n01, exit 0" "exit $status"
+	not_ok "make grade LESSON=01 IMPL=solutions: $p01 of $p01 (and $g01 given), exit 0" "exit $status"
 	details "$work/grade-sol.txt"
 fi
 
@@ -102,20 +105,20 @@ jq_gradescope() {
 	jq -e --argjson score "$2" --argjson max "$3" '
 		(.score | type) == "number" and .score == $score
 		and (.max_score | type) == "number" and .max_score == $max
-		and (.tests | type) == "array" and (.tests | length) == $max
+		and (.tests | type) == "array" and ([.tests[] | select(.max_score > 0)] | length) == $max
 		and all(.tests[];
 			(.name | type) == "string" and (.name | length) > 0
 			and (.score | type) == "number" and (.max_score | type) == "number"
 			and .score <= .max_score
 			and (.status == "passed" or .status == "failed")
-			and ((.status == "passed") == (.score == .max_score))
+			and (.max_score == 0 or ((.status == "passed") == (.score == .max_score)))
 			and (.output | type) == "string")
 		and ([.tests[].score] | add) == .score' "$1" >/dev/null
 }
 
 OUT=$work/results.json IMPL=solutions scripts/grade 01 gradescope >"$work/grade-gs.txt" 2>&1
 status=$?
-if [ $status -eq 0 ] && jq_gradescope "$work/results.json" "$n01" "$n01"; then
+if [ $status -eq 0 ] && jq_gradescope "$work/results.json" "$p01" "$p01"; then
 	ok "FORMAT=gradescope writes a results.json with score, max_score and tests[] (name, score, max_score, status, output)"
 else
 	not_ok "FORMAT=gradescope writes a valid results.json" "exit $status"
@@ -127,7 +130,7 @@ fi
 OUT=$work/results-nobuild.json IMPL=$ROOT/tests/hostile/does-not-compile \
 	scripts/grade 01 gradescope >"$work/grade-nobuild.txt" 2>&1
 status=$?
-if [ $status -eq 1 ] && jq_gradescope "$work/results-nobuild.json" 0 "$n01" &&
+if [ $status -eq 1 ] && jq_gradescope "$work/results-nobuild.json" 0 "$p01" &&
 	jq -e 'all(.tests[]; .output | test("does not compile"))' "$work/results-nobuild.json" >/dev/null; then
 	ok "a lesson that does not compile scores 0 of $n01 (every test failed, the compiler's message as output), exit 1"
 else
