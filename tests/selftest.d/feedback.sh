@@ -271,5 +271,26 @@ else
 	details "$work/skel-grade.txt"
 fi
 
+# ---------------------------------------------------------------------------
+# A test the suite never reported is explained by what happened to the suite:
+# stopped at its time limit, or ended early (here: a bats that reports one
+# test and exits 1), never a guess.
+mkdir -p "$work/fakebin" "$work/g1"
+cp -R solutions/01-socket "$work/g1/"
+printf '#!/bin/sh\ncase " $* " in *" --count "*) echo 10; exit 0 ;; esac\necho "1..10"\necho "ok 1 inet stream makes an IPv4 TCP socket (AF_INET, SOCK_STREAM)"\nexit 1\n' >"$work/fakebin/bats"
+chmod +x "$work/fakebin/bats"
+PATH=$work/fakebin:$PATH OUT=$work/early.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/early.txt" 2>&1
+SUITE_TIMEOUT=1 OUT=$work/late.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/late.txt" 2>&1
+if jq -e '[.tests[] | select(.status == "failed" and (.name | endswith("(given)") | not))] as $f
+	| ($f | length) > 0 and all($f[]; .output | contains("the suite ended (exit status 1)"))' "$work/early.json" >/dev/null &&
+	jq -e '[.tests[] | select(.status == "failed" and (.name | endswith("(given)") | not))] as $f
+	| ($f | length) > 0 and all($f[]; .output | contains("stopped at its time limit (SUITE_TIMEOUT, 1 s"))' "$work/late.json" >/dev/null; then
+	ok "a test the suite never reported says what happened: the suite ended early (its exit status), or hit SUITE_TIMEOUT"
+else
+	not_ok "a test the suite never reported says what happened: the suite ended early (its exit status), or hit SUITE_TIMEOUT"
+	[ -f "$work/early.json" ] && jq -c '[.tests[].output] | unique' "$work/early.json" | cut -c 1-600 | details /dev/stdin
+	[ -f "$work/late.json" ] && jq -c '[.tests[].output] | unique' "$work/late.json" | cut -c 1-600 | details /dev/stdin
+fi
+
 rm -rf "$work"
 exit 0
