@@ -43,7 +43,7 @@
  * Describe this turn's interest: the listening socket first (when
  * LISTENING), then each client. A client asks for POLLOUT only while it has
  * output queued: a socket is writable almost always, so asking every time
- * would wake the loop at once, for ever, with nothing to do.
+ * would wake the loop at once, forever, with nothing to do.
  */
 static nfds_t fill_pollfds(struct pollfd *pfds, int lfd, int listening,
                            const struct room *room)
@@ -107,7 +107,7 @@ static int serve(int lfd, long count)
 		n = fill_pollfds(pfds, lfd, listening, &room);
 		/*
 		 * TODO 7: one turn of the loop (chapter: "The event loop").
-		 * Call poll(pfds, n, ...): wait for ever (-1), or only
+		 * Call poll(pfds, n, ...): wait forever (-1), or only
 		 * ACCEPT_PAUSE_MS while PAUSED; retry on EINTR, any other -1
 		 * ends the loop with status -1. Then set paused = 0; for each
 		 * client entry i >= 1 with revents, call

@@ -40,7 +40,7 @@
  * Describe this turn's interest: the listening socket first (when
  * LISTENING), then each client. A client asks for POLLOUT only while it has
  * output queued: a socket is writable almost always, so asking every time
- * would wake the loop at once, for ever, with nothing to do.
+ * would wake the loop at once, forever, with nothing to do.
  */
 static nfds_t fill_pollfds(struct pollfd *pfds, int lfd, int listening,
                            const struct room *room)
@@ -111,7 +111,7 @@ static int serve(int lfd, long count)
 			pfds_cap = (room.count + 1) * 2;
 		}
 		n = fill_pollfds(pfds, lfd, listening, &room);
-		/* Wait for ever, unless accepting is paused for a moment. */
+		/* Wait forever, unless accepting is paused for a moment. */
 		ready = poll(pfds, n, paused ? ACCEPT_PAUSE_MS : -1);
 		if (ready == -1) {
 			if (errno == EINTR)
