@@ -36,7 +36,7 @@ layout() {
 	local r=$1 wb=$1/source/workbook
 	mkdir -p "$wb/tests" "$r/submission" "$r/results"
 	cp -R Makefile scripts common lessons "$wb/"
-	cp -R tests/lib tests/01-socket.bats "$wb/tests/"
+	cp -R tests/lib tests/01-socket.bats tests/given.txt "$wb/tests/"
 	cp scripts/gradescope/setup.sh scripts/gradescope/run_autograder "$r/source/"
 }
 
