@@ -268,3 +268,32 @@ read_log() {
 		expect_stderr_line server '^usage: ' "no usage line for 'chat_server $args'"
 	done
 }
+
+@test "a send that fails with EPIPE does not kill the server (SIGPIPE), whichever call raced it" {
+	hint "SIGPIPE: the signal that kills servers" \
+		"A send to a connection that is gone fails with EPIPE and raises SIGPIPE, which ends the process: use MSG_NOSIGNAL or ignore SIGPIPE."
+	# A real reset makes the server's send fail with EPIPE only when the
+	# client's own thread read the reset first, a race. The shim makes every
+	# send fail with EPIPE and raise SIGPIPE as the kernel then does, so the
+	# test does not depend on who wins.
+	start_server server -- env LD_PRELOAD="$TOOLS_DIR/preload-fail.so" FAIL_CALL=send \
+		FAIL_ERRNO=32 "$PLAIN_DIR/chat_server" 0
+	start first -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '^joined .* \(1 online\)$'
+	# The second join is announced to the first client: that send fails.
+	start second -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	if ! wait_until --while server 20 grep -aq '^dropped .* (Broken pipe)$' "$(out server)"; then
+		if is_running server; then
+			fail_with "the server did not drop the client whose send failed" \
+				"a line 'dropped ADDR:PORT (Broken pipe)'" "$(_tail "$(out server)")"
+		else
+			local status=0
+			wait "$(pid_of server)" 2>/dev/null || status=$?
+			fail_with "the server died when a send failed with EPIPE" \
+				"still running, the client dropped" \
+				"exit status $status (141 is death by SIGPIPE); stderr: $(_tail "$(err server)")"
+		fi
+		return 1
+	fi
+	is_running server || fail_with "the server died after a send failed with EPIPE" "still running" "exited"
+}
