@@ -12,7 +12,7 @@ IMPL ?= lessons
 FORMAT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help check test solutions clean deps book snippets bench grade progress watch hint reset stress compile_commands
+.PHONY: help check test solutions clean deps book snippets bench grade progress watch hint reset stress mutate compile_commands
 
 help:
 	@echo 'Sockets in C - a runnable workbook'
@@ -36,6 +36,7 @@ help:
 	@echo '  make solutions           build every reference solution with -Werror'
 	@echo '  make bench               benchmarks that print figures'
 	@echo '  make stress [N=20]       every suite against the solutions N times, in parallel'
+	@echo '  make mutate [LESSON=NN] [MUTANTS=30]   mutation score of the suites (scripts/mutate)'
 	@echo '  make snippets            copy marked code regions into the chapters that show them'
 	@echo '  make compile_commands    compile_commands.json for clangd-based editors'
 	@echo '  make deps                install every tool the project uses (Debian/Ubuntu)'
@@ -92,6 +93,9 @@ reset:
 
 stress:
 	@scripts/stress
+
+mutate:
+	@MUTANTS=$${MUTANTS:-30} scripts/mutate $(LESSON)
 
 compile_commands:
 	@scripts/compile-commands

@@ -235,3 +235,34 @@ unread_at_server() {
 			fail_with "'greeter $args' started anyway" "nothing on stdout" "$(cat "$(out greeter)")"
 	done
 }
+
+@test "an IPv4-mapped IPv6 address (::ffff:127.0.0.1), the longest form here, is listened on and logged whole" {
+	hint "Printing an address" \
+		"Size address text buffers with INET6_ADDRSTRLEN (46): '::ffff:127.0.0.1' needs 17 bytes, one more than INET_ADDRSTRLEN."
+	start_server greeter -- "$BIN_DIR/greeter" 0 ::ffff:127.0.0.1
+	[ "$LINE" = "listening on [::ffff:127.0.0.1]:$PORT" ] ||
+		fail_with "the server does not say it listens on ::ffff:127.0.0.1" \
+			"listening on [::ffff:127.0.0.1]:$PORT" "$LINE"
+	# An IPv4 client reaches it; the IPv6 socket sees it as a mapped address.
+	greet client
+	local peer="[::ffff:${LOCAL%:*}]:${LOCAL##*:}"
+	expect_status client 0
+	[ "$(cat "$(out client)")" = "hello, $peer" ] ||
+		fail_with "the client got the wrong greeting" "hello, $peer" "$(cat "$(out client)")"
+	expect_logged "$peer"
+	expect_clean_stderr greeter
+}
+
+@test "serving polite clients leaves nothing on the server's stderr" {
+	hint "When a client goes away" \
+		"stderr is for what went wrong: send_all returns 0 on success and -1 on failure; warn only on -1."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	local i
+	for i in 1 2 3; do
+		greet "client$i"
+		expect_greeted "client$i"
+	done
+	[ ! -s "$(err greeter)" ] ||
+		fail_with "the server wrote to stderr while every client was served well" \
+			"nothing on stderr" "$(_tail "$(err greeter)")"
+}

@@ -208,3 +208,36 @@ expect_datagrams() {
 		expect_stderr_line c '^usage: ' "no usage line for 'ask $args'"
 	done
 }
+
+@test "a reply holding NUL and other non-text bytes is printed byte for byte" {
+	hint "Receiving the whole reply" \
+		"A datagram is bytes, not a C string: write exactly the length recvfrom() returned (write_all or fwrite), not printf(\"%s\")."
+	local bin=$BATS_TEST_TMPDIR/binary
+	printf 'before\000after\377\001\n\000end' >"$bin"
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --reply-file "$bin"
+	ask c 30 -t 5000 127.0.0.1 "$PORT" 'send me bytes'
+	expect_status c 0
+	expect_same_bytes "the binary reply" "$bin" "$(out c)"
+}
+
+@test "over IPv6, a datagram from another port on ::1, arriving first, is ignored" {
+	hint "Who may answer" \
+		"Compare the sender with the server for IPv6 too: sin6_port and all 16 bytes of sin6_addr must both match."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --host ::1 --spoof-from ::1
+	ask c 30 -t 3000 -n 3 ::1 "$PORT" 'the real answer'
+	expect_status c 0
+	wait_lines srv '^spoofed from \[?::1\]?:' 1
+	expect_output c 'the real answer'
+}
+
+@test "a reply that cannot be written (stdout is /dev/full) is an error: exit 1 and a message" {
+	hint "Receiving the whole reply" \
+		"Check what write() (or fwrite and fflush) returned: a reply that did not reach stdout is a failure, exit 1."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve
+	run_bounded c --timeout 30 -- bash -c '"$@" >/dev/full' _ \
+		"$BIN_DIR/ask" -t 5000 127.0.0.1 "$PORT" 'nowhere to go'
+	expect_status c 1
+	# The reason is the write's own (ENOSPC), not a failure to get the reply.
+	expect_stderr_line c '^ask: .*No space left on device' \
+		"the client did not say that writing the reply failed"
+}

@@ -269,6 +269,27 @@ read_log() {
 	done
 }
 
+@test "a line that arrives in pieces is broadcast whole, as one line" {
+	hint "Broadcasting a line" \
+		"recv() returns whatever has arrived, maybe half a line: keep the unfinished tail until its newline comes."
+	start_server server -- "$BIN_DIR/chat_server" 0
+	start watcher -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '^joined 127\.0\.0\.1:[0-9]+ \(1 online\)$'
+	printf 'a line that arrives in small pieces\nand one more\n' >"$BATS_TEST_TMPDIR/pieces"
+	# 4 bytes at a time with pauses: each recv() sees a piece of a line.
+	run_bounded visitor -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+		--send "$BATS_TEST_TMPDIR/pieces" --chunk 4 --pause-ms 15 --shut-wr
+	expect_status visitor 0
+	local me want got
+	me=$(sed -n 's/^local //p' "$(err visitor)")
+	wait_line watcher "^\* $me left\$"
+	want=$(printf '* %s joined\n[%s] a line that arrives in small pieces\n[%s] and one more\n* %s left' \
+		"$me" "$me" "$me" "$me")
+	got=$(cat "$(out watcher)")
+	[ "$got" = "$want" ] || fail_with "the watcher did not get the lines whole" "$want" "$got"
+	expect_clean_stderr server
+}
+
 @test "a send that fails with EPIPE does not kill the server (SIGPIPE), whichever call raced it" {
 	hint "SIGPIPE: the signal that kills servers" \
 		"A send to a connection that is gone fails with EPIPE and raises SIGPIPE, which ends the process: use MSG_NOSIGNAL or ignore SIGPIPE."

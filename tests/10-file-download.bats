@@ -409,3 +409,19 @@ size_header() {
 	expect_status fs 2
 	expect_stderr_line fs '^usage: ' "no usage line from file-server"
 }
+
+@test "an empty file under a terminal: the bar shows 100%, and the file arrives" {
+	hint "The progress bar" \
+		"With a total of 0 bytes the percentage is 0/0: show 100% (or no percentage), never divide by zero."
+	: >"$ROOT/void"
+	serve
+	run_bounded tty --timeout 30 -- script -qfec \
+		"'$BIN_DIR/download' 127.0.0.1 $PORT void '$D/dl/void'" /dev/null
+	expect_status tty 0
+	local screen
+	screen=$(tr '\r' '\n' <"$(out tty)")
+	grep -qE '100%' <<<"$screen" ||
+		fail_with "no finished progress bar for the empty file" "a line with 0 B / 0 B  100%" "$screen"
+	[ -f "$D/dl/void" ] && [ ! -s "$D/dl/void" ] ||
+		fail_with "the empty file did not arrive" "an empty $D/dl/void" "$(ls -l "$D/dl" 2>&1)"
+}
