@@ -15,6 +15,23 @@ greet() {
 	LOCAL=$(sed -n 's/^local //p' "$(err "$name")")
 }
 
+# reset_clients N / closed_clients N: N clients that connect and at once
+# reset (SO_LINGER 0) or close, without waiting for the server (which the
+# test has paused): their connections wait in the accept queue, gone.
+reset_clients() {
+	local i
+	for i in $(seq "$1"); do
+		run_bounded "gone$i" -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --reset
+	done
+}
+
+closed_clients() {
+	local i
+	for i in $(seq "$1"); do
+		run_bounded "gone$i" -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --close
+	done
+}
+
 # expect_greeted CLIENT: CLIENT got EOF and exactly "hello, $LOCAL".
 expect_greeted() {
 	local name=$1 got
@@ -140,6 +157,7 @@ expect_logged() {
 	start_server greeter -- "$BIN_DIR/greeter" 0
 	greet early --close
 	greet early2 --close
+	paused greeter closed_clients 3
 	greet client
 	expect_greeted client
 	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
@@ -154,6 +172,10 @@ expect_logged() {
 	for i in 1 2 3; do
 		greet "reset$i" --reset
 	done
+	# Resets the server meets only after they happened: getpeername() or
+	# send() fails for each, and each descriptor must still be closed (the
+	# teardown's invariants count them).
+	paused greeter reset_clients 3
 	greet client
 	expect_greeted client
 	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"

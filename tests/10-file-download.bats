@@ -31,12 +31,16 @@ serve() {
 	start_server srv -- "${1:-$BIN_DIR/file-server}" "$ROOT" 0
 }
 
-# serve_slowly: the plain server under the short-I/O shim, at most 64 bytes
-# per send: an 8 MiB file takes minutes, so a test can break a transfer
-# surely in the middle, and little is left in socket buffers when it does.
-serve_slowly() {
-	start_server srv -- env "LD_PRELOAD=$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=64 \
-		"$PLAIN_DIR/file-server" "$ROOT" 0
+# written_bytes DEST: how many bytes a download to DEST has written so far (to
+# a temporary file next to it, or to DEST itself).
+written_bytes() {
+	local f n=0 size
+	for f in "$1"*; do
+		[ -f "$f" ] || continue
+		size=$(stat -c %s "$f")
+		[ "$size" -gt "$n" ] && n=$size
+	done
+	printf '%s\n' "$n"
 }
 
 # no_output DEST: neither DEST nor a temporary file next to it is left.
@@ -204,14 +208,17 @@ refuse_check() {
 @test "a client killed mid-transfer does not stop the server from serving the next one" {
 	hint "Threads per client" \
 		"A send to a vanished client fails (EPIPE, ECONNRESET): end that client's thread, keep the server."
-	random_file big $((8 * 1024 * 1024))
+	# 64 MiB: more than the socket buffers hold, so the server is surely in
+	# the middle of the file when the client, which stopped reading after
+	# 64 KiB, is killed (its unread bytes make the kernel reset).
+	random_file big $((64 * 1024 * 1024))
 	printf 'next\n' >"$ROOT/next"
-	# A slow server (the shim: a few bytes per send), so the transfer is
-	# surely under way when the client dies, and nothing much is buffered.
-	serve_slowly
-	start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
-	wait_started "$D/dl/big" 20 || return 1
+	serve
+	start slow -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" big --stall-after 65536 --idle-ms 50000
+	wait_line slow '^stalled after ' 20 || return 1
 	stop slow
+	hint "Threads per client" \
+		"When a send fails, log 'aborted NAME: REASON', close the file and the connection, and end that client's thread."
 	wait_line srv '^aborted big' 30 || return 1
 	download_ok next
 	is_running srv || fail_with "the server is gone" "still running" "exited"
@@ -236,11 +243,27 @@ refuse_check() {
 @test "a server killed mid-transfer leaves the client with exit 1 and no output file" {
 	hint "The temporary file and rename" \
 		"Write to a temporary file and rename() it only when every byte arrived; on failure, unlink it."
-	random_file big $((8 * 1024 * 1024))
-	serve_slowly
-	start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
-	wait_started "$D/dl/big" 20 || return 1
+	local size=$((128 * 1024 * 1024)) try got
+	random_file big "$size"
+	serve
+	# The test freezes the client (SIGSTOP) once bytes arrive: it stops
+	# reading, the server's sends block, and the socket buffers (a few tens
+	# of MiB at most) cannot hold the rest of the file. If this machine was
+	# too slow to freeze it before half the file came, try again.
+	for try in 1 2 3; do
+		start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
+		wait_started "$D/dl/big" 20 || return 1
+		kill -STOP "$(prog_pid slow)"
+		got=$(written_bytes "$D/dl/big")
+		[ "$got" -lt $((size / 2)) ] && break
+		stop slow
+		rm -f "$D/dl/"*
+	done
+	[ "$got" -lt $((size / 2)) ] ||
+		fail_with "the test could not freeze the client in the first half of the file" \
+			"fewer than $((size / 2)) bytes written when frozen" "$got bytes, three times"
 	stop srv
+	kill -CONT "$(prog_pid slow)"
 	wait_exit slow 40
 	expect_status slow 1
 	[ -s "$(err slow)" ] || fail_with "the client said nothing" "an error line on stderr" "(empty)"

@@ -105,6 +105,7 @@ start() {
 	) <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- &
 	printf '%s\n' $! >"$(_dir)/$name.pid"
 	printf '%s\n' $! >>"$(_dir)/.pids"
+	_note_under_test "$name" "$@"
 }
 
 out() { printf '%s/%s.out\n' "$(_dir)" "$1"; }
@@ -174,6 +175,7 @@ wait_listening() {
 	LISTEN_ADDR=${LINE#listening on }
 	PORT=${LISTEN_ADDR##*:}
 	LISTEN_ADDR=${LISTEN_ADDR%:*}
+	_register_server "$1"
 }
 
 # start_server NAME [start options] [--] CMD ARGS...: start and wait for the
@@ -256,6 +258,7 @@ wait_exit() {
 		fi
 		sleep 0.02
 	done
+	_mark_ended "$name"
 	STATUS=0
 	wait "$pid" 2>/dev/null || STATUS=$?
 	[ "$STATUS" -ne 124 ] || STATUS=timeout
@@ -264,12 +267,27 @@ wait_exit() {
 # stop NAME: end NAME and everything it started, and reap it.
 stop() {
 	local pid
-	pid=$(pid_of "$1") || return 0
+	pid=$(pid_of "$1") 2>/dev/null || return 0
+	_mark_ended "$1"
 	{
 		kill -KILL -- "-$pid" || kill -KILL "$pid"
 		wait "$pid" || true
 	} 2>/dev/null
 	return 0
+}
+
+# paused NAME CMD ARGS...: run CMD while NAME's program is stopped (SIGSTOP),
+# then let it go on. Clients that connect and reset (or close) meanwhile are
+# all gone before the server first looks at them: the server meets the
+# errors of a departed client for certain, not by luck of timing.
+paused() {
+	local name=$1 pid rc=0
+	shift
+	pid=$(prog_pid "$name")
+	kill -STOP "$pid" || return 1
+	"$@" || rc=$?
+	kill -CONT "$pid"
+	return "$rc"
 }
 
 # run_bounded NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
@@ -286,6 +304,7 @@ run_bounded() {
 		*) break ;;
 		esac
 	done
+	_note_under_test "$name" "$@"
 	STATUS=0
 	# (The braces keep bash's "File size limit exceeded" notice out of the report.)
 	{
@@ -346,8 +365,10 @@ expect_stderr_line() {
 # expect_clean_stderr NAME: no sanitizer report on NAME's stderr.
 expect_clean_stderr() {
 	local name=$1 report
-	report=$(grep -aE -A 12 '(ERROR|WARNING): (Address|Leak|Thread|UndefinedBehavior)Sanitizer|runtime error:' "$(err "$name")" | head -n 30)
+	report=$(sanitizer_report "$(err "$name")")
 	[ -z "$report" ] && return 0
+	hint "${INVARIANT_SECTION:-Common mistakes}" \
+		"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
 	printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
 }
 
@@ -410,6 +431,193 @@ expect_valgrind_clean() {
 }
 
 # ---------------------------------------------------------------------------
+# Server invariants, checked at the end of every test that started a server.
+#
+# A program under test (one run from BIN_DIR, PLAIN_DIR or TSAN_DIR, under
+# valgrind or not) becomes a "server" when wait_listening sees its listening
+# line; its descriptors are counted then (the baseline). When the test body
+# has passed, teardown runs check_server_invariants: it first ends every
+# other process the test started (the clients: a client killed there is one
+# more that goes away), then requires of each server the test did not end
+# itself (stop, wait_exit):
+#   - it is still running;
+#   - within T_SETTLE seconds its descriptor count is back to the baseline
+#     (a descriptor kept per departed client, whatever way it left, shows);
+#   - it has no zombie children.
+# And of every program under test, servers or not, ended or not: no sanitizer
+# report on its stderr. A test that starts a server that is meant to end on
+# its own says so with skip_invariants NAME REASON (the sanitizer check
+# stays).
+T_SETTLE=${T_SETTLE:-10}
+
+_is_under_test() {
+	local arg
+	for arg in "$@"; do
+		case $arg in
+		"$BIN_DIR"/* | "${PLAIN_DIR:-/nonexistent}"/* | "${TSAN_DIR:-/nonexistent}"/*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# _note_under_test NAME CMD...: remember NAME if CMD runs a program under test.
+_note_under_test() {
+	local name=$1
+	shift
+	_is_under_test "$@" || return 0
+	grep -qxF -- "$name" "$(_dir)/.tested" 2>/dev/null || printf '%s\n' "$name" >>"$(_dir)/.tested"
+}
+
+_mark_ended() { printf '%s\n' "$1" >>"$(_dir)/.ended"; }
+_is_ended() { grep -qxF -- "$1" "$(_dir)/.ended" 2>/dev/null; }
+
+# fd_list PID: "FD -> TARGET" for each descriptor PID holds open now.
+fd_list() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ -e "$fd" ] || [ -L "$fd" ] || continue
+		printf '%s -> %s\n' "${fd##*/}" "$(readlink "$fd" 2>/dev/null)"
+	done
+}
+
+fd_count() { fd_list "$1" | wc -l; }
+
+# zombie_children PID: the children of PID that exited and were never reaped.
+zombie_children() {
+	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/'
+}
+
+# _register_server NAME: NAME printed its listening line; note its baseline.
+_register_server() {
+	local name=$1 pid n prev i
+	grep -qxF -- "$name" "$(_dir)/.tested" 2>/dev/null || return 0
+	grep -q "^$name " "$(_dir)/.servers" 2>/dev/null && return 0
+	pid=$(prog_pid "$name")
+	[ -n "$pid" ] || return 0
+	# The count may still move for an instant after the line (a server that
+	# opens its directory after announcing): take it once it holds still.
+	prev=$(fd_count "$pid")
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.05
+		n=$(fd_count "$pid")
+		[ "$n" = "$prev" ] && break
+		prev=$n
+	done
+	fd_list "$pid" >"$(_dir)/$name.fds0"
+	printf '%s %s %s\n' "$name" "$pid" "$n" >>"$(_dir)/.servers"
+}
+
+# skip_invariants NAME REASON: NAME is a program that listens but is meant to
+# end on its own (the chat's listening side ends with its one peer): check
+# only that it left no sanitizer report. REASON says why, for the reader.
+skip_invariants() {
+	printf '%s %s\n' "$1" "$2" >>"$(_dir)/.skip"
+}
+
+_server_settled() {
+	local pid=$1 base=$2
+	[ "$(fd_count "$pid")" -le "$base" ] && [ -z "$(zombie_children "$pid")" ]
+}
+
+# _end_clients: end every process the test started that is not a live server.
+_end_clients() {
+	local pid keep
+	[ -f "$(_dir)/.pids" ] || return 0
+	keep=" "
+	if [ -f "$(_dir)/.servers" ]; then
+		while read -r name _; do
+			_is_ended "$name" || keep="$keep$(pid_of "$name") "
+		done <"$(_dir)/.servers"
+	fi
+	while read -r pid; do
+		case $keep in *" $pid "*) continue ;; esac
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done <"$(_dir)/.pids"
+	return 0
+}
+
+# _server_invariants NAME PID BASELINE: the checks above, for one server.
+_server_invariants() {
+	local name=$1 pid=$2 base=$3 status now
+	_is_ended "$name" && return 0
+	grep -q "^$name " "$(_dir)/.skip" 2>/dev/null && return 0
+	if ! is_running "$name"; then
+		status=0
+		wait "$(pid_of "$name")" 2>/dev/null || status=$?
+		hint "${INVARIANT_SECTION:-Common mistakes}" \
+			"A server keeps serving whatever its clients do: check every call's result, and end only that client's conversation when one fails."
+		fail_with "$name stopped running during the test (a server must outlive its clients)" \
+			"$name still running after the test's clients came and went" \
+			"it exited (status $status; 86 is a sanitizer report, 141 death by SIGPIPE, 124 the time limit)"
+		return 1
+	fi
+	wait_until "$T_SETTLE" _server_settled "$pid" "$base" && return 0
+	now=$(fd_list "$pid")
+	if [ "$(printf '%s\n' "$now" | wc -l)" -gt "$base" ]; then
+		hint "${INVARIANT_SECTION:-Common mistakes}" \
+			"Close a client's socket (and anything opened for it) on every path out of its conversation: end of file, a reset, a failed send or recv, an error reply."
+		fail_with "$name kept descriptors open after its clients left (baseline: $base, as just after it started listening)" \
+			"$base descriptors, as at the start:
+$(cat "$(_dir)/$name.fds0")" \
+			"$(printf '%s\n' "$now" | wc -l) descriptors ${T_SETTLE}s after every client was gone:
+$now"
+		return 1
+	fi
+	hint "${INVARIANT_SECTION:-Common mistakes}" \
+		"A child that exits stays a zombie until its parent calls waitpid(): reap every child."
+	fail_with "$name left zombie children" "no zombie child" "$(zombie_children "$pid")"
+}
+
+# sanitizer_report FILE: the first sanitizer report in FILE, whole (its stack
+# included), cut at 200 lines.
+sanitizer_report() {
+	awk '
+		!on && /(ERROR|WARNING): (Address|Leak|Thread|UndefinedBehavior|Memory)Sanitizer|runtime error:/ { on = 1 }
+		on { print; if (++n >= 200) { print "... (cut at 200 lines)"; exit } }' "$1" 2>/dev/null
+}
+
+# check_server_invariants: the invariants above for every server the test
+# started, and the sanitizer check for every program under test. Run by the
+# default teardown after a test body passed; a suite with its own teardown
+# calls common_teardown, which runs it.
+check_server_invariants() {
+	local name pid base report
+	_end_clients
+	if [ -f "$(_dir)/.servers" ]; then
+		while read -r name pid base; do
+			_server_invariants "$name" "$pid" "$base" || return 1
+		done <"$(_dir)/.servers"
+	fi
+	if [ -f "$(_dir)/.tested" ]; then
+		while read -r name; do
+			report=$(sanitizer_report "$(err "$name")")
+			[ -z "$report" ] && continue
+			hint "${INVARIANT_SECTION:-Common mistakes}" \
+				"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
+			printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
+			return 1
+		done <"$(_dir)/.tested"
+	fi
+	return 0
+}
+
+# show_program_stderr: after a failure, what each program under test wrote on
+# stderr (its last 200 lines), so no error message or report goes unseen.
+show_program_stderr() {
+	local name file lines
+	[ -f "$(_dir)/.tested" ] || return 0
+	while read -r name; do
+		file=$(err "$name")
+		[ -s "$file" ] || continue
+		lines=$(wc -l <"$file")
+		printf -- '--- stderr of %s (%s lines%s):\n' "$name" "$lines" \
+			"$([ "$lines" -le 200 ] || echo ', the last 200')"
+		tail -n 200 "$file" | cut -c 1-400
+	done <"$(_dir)/.tested"
+}
+
+# ---------------------------------------------------------------------------
 # Teardown: no process outlives its test.
 
 # The shell reports each killed background job ("line N: PID Killed ...") on
@@ -445,9 +653,16 @@ _kill_everything() {
 
 # Suites that need their own teardown call this from it.
 common_teardown() {
+	local ok=1
+	if [ -n "${BATS_TEST_COMPLETED:-}" ]; then
+		check_server_invariants || ok=
+	fi
 	kill_everything
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || print_hint
-	return 0
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] || [ -z "$ok" ]; then
+		show_program_stderr
+		print_hint
+	fi
+	[ -n "$ok" ]
 }
 
 teardown() {
