@@ -15,23 +15,6 @@ greet() {
 	LOCAL=$(sed -n 's/^local //p' "$(err "$name")")
 }
 
-# reset_clients N / closed_clients N: N clients that connect and at once
-# reset (SO_LINGER 0) or close, without waiting for the server (which the
-# test has paused): their connections wait in the accept queue, gone.
-reset_clients() {
-	local i
-	for i in $(seq "$1"); do
-		run_bounded "gone$i" -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --reset
-	done
-}
-
-closed_clients() {
-	local i
-	for i in $(seq "$1"); do
-		run_bounded "gone$i" -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --close
-	done
-}
-
 # expect_greeted CLIENT: CLIENT got EOF and exactly "hello, $LOCAL".
 expect_greeted() {
 	local name=$1 got
@@ -157,7 +140,7 @@ expect_logged() {
 	start_server greeter -- "$BIN_DIR/greeter" 0
 	greet early --close
 	greet early2 --close
-	paused greeter closed_clients 3
+	paused greeter gone_clients --close 3
 	greet client
 	expect_greeted client
 	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
@@ -175,7 +158,7 @@ expect_logged() {
 	# Resets the server meets only after they happened: getpeername() or
 	# send() fails for each, and each descriptor must still be closed (the
 	# teardown's invariants count them).
-	paused greeter reset_clients 3
+	paused greeter gone_clients --reset 3
 	greet client
 	expect_greeted client
 	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
@@ -191,6 +174,22 @@ expect_logged() {
 	HOST=::1 greet client
 	expect_greeted client
 	expect_logged "$LOCAL"
+}
+
+@test "bound to ::, an IPv4 client is logged and greeted as its v4-mapped address [::ffff:127.0.0.1]:PORT" {
+	hint "Filling in an address" \
+		"A peer of an IPv6 socket is a struct sockaddr_in6, even an IPv4 one (::ffff:127.0.0.1, 16 characters): hold it in a sockaddr_storage and size the text with INET6_ADDRSTRLEN."
+	need_dual_stack
+	start_server greeter -- "$BIN_DIR/greeter" 0 ::
+	[ "$LINE" = "listening on [::]:$PORT" ] ||
+		fail_with "the server does not say it listens on ::" "listening on [::]:$PORT" "$LINE"
+	greet client
+	local me got
+	me=$(mapped "$LOCAL")
+	got=$(cat "$(out client)")
+	[ "$got" = "hello, $me" ] ||
+		fail_with "the IPv4 client of a server on :: got the wrong greeting" "hello, $me" "$got"
+	expect_logged "$me"
 }
 
 @test "a port that is already taken is reported as 'greeter: bind ADDR:PORT: Address already in use', exit 1" {

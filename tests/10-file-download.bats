@@ -262,6 +262,10 @@ refuse_check() {
 	[ "$got" -lt $((size / 2)) ] ||
 		fail_with "the test could not freeze the client in the first half of the file" \
 			"fewer than $((size / 2)) bytes written when frozen" "$got bytes, three times"
+	# Half-way, the bytes must be in a temporary file, not under the name.
+	[ ! -e "$D/dl/big" ] ||
+		fail_with "half-way through, the download writes straight to its final name" \
+			"only a temporary file next to $D/dl/big until every byte arrived" "$(ls -la "$D/dl")"
 	stop srv
 	kill -CONT "$(prog_pid slow)"
 	wait_exit slow 40
@@ -302,6 +306,35 @@ refuse_check() {
 		fail_with "no finished progress bar on the terminal" \
 			"a line like '4.0 MiB / 4.0 MiB  100%  300.0 MiB/s  ETA 0:00'" "$screen"
 	expect_same_digest four "$ROOT/four" "$D/dl/four"
+}
+
+@test "an empty file downloads with exit 0 when stderr is a terminal (the progress bar of a 0-byte total)" {
+	hint "The progress bar" \
+		"With a total of 0 bytes, a percentage or an ETA divides by zero: treat an empty file as done (100%) before you divide."
+	: >"$ROOT/empty"
+	serve
+	run_bounded tty --timeout 30 -- script -qfec \
+		"'$BIN_DIR/download' 127.0.0.1 $PORT empty '$D/dl/empty'" /dev/null
+	local report
+	report=$(sanitizer_report "$(out tty)")
+	[ -z "$report" ] ||
+		fail_with "the sanitizer found a bug in download (under a terminal, empty file)" "no report" "$report"
+	expect_status tty 0 "exit status of download (empty file, stderr a terminal)"
+	[ -f "$D/dl/empty" ] && [ ! -s "$D/dl/empty" ] ||
+		fail_with "the empty file was not saved" "an empty $D/dl/empty" "$(ls -la "$D/dl")"
+	grep -qa "saved $D/dl/empty (0 bytes)" "$(out tty)" ||
+		fail_with "the client did not report the download" "saved $D/dl/empty (0 bytes)" "$(_tail "$(out tty)")"
+}
+
+@test "bound to ::, the server serves an IPv4 client (v4-mapped peer)" {
+	hint "The protocol" \
+		"A peer of an IPv6 socket is a struct sockaddr_in6, even an IPv4 one: accept() into a sockaddr_storage, and size address text with INET6_ADDRSTRLEN."
+	need_dual_stack
+	random_file mapped 100000
+	start_server srv -- "$BIN_DIR/file-server" "$ROOT" 0 ::
+	[ "$LISTEN_ADDR" = "[::]" ] ||
+		fail_with "the server is not on ::" "listening on [::]:PORT" "$LINE"
+	download_ok mapped
 }
 
 @test "no progress bar when stderr is a pipe" {

@@ -205,7 +205,8 @@ int main(int argc, char *argv[])
 			err(1, "write %s", out);
 		got += (uint64_t)n;
 		if (stall_after >= 0 && got >= (uint64_t)stall_after) {
-			struct timespec ts = {idle_ms / 1000, (idle_ms % 1000) * 1000000L};
+			struct timespec ts = {idle_ms / 1000,
+			                      (idle_ms % 1000) * 1000000L};
 			say("stalled after %llu bytes\n", (unsigned long long)got);
 			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 				;

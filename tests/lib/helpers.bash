@@ -123,6 +123,12 @@ is_running() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
 _tail() {
 	# Bounded: a file may be one endless line.
 	if [ -s "$1" ]; then tail -c 4096 "$1" | tail -n 15 | cut -c 1-300; else printf '(empty)'; fi
+	# A stderr file shown whole here need not be shown again after the test.
+	case $1 in
+	*.err) [ -s "$1" ] && [ "$(wc -c <"$1")" -le 4096 ] && [ "$(wc -l <"$1")" -le 15 ] &&
+		printf '%s\n' "$1" >>"$(_dir)/.shown" ;;
+	esac
+	return 0
 }
 
 # _now_ms: milliseconds since the epoch, from bash alone.
@@ -183,6 +189,19 @@ wait_listening() {
 start_server() {
 	start "$@"
 	wait_listening "$1"
+}
+
+# need_dual_stack: skip the test unless an IPv6 socket bound to :: also takes
+# IPv4 connections (as v4-mapped peers, ::ffff:127.0.0.1), the Linux default.
+need_dual_stack() {
+	[ "$(cat /proc/sys/net/ipv6/bindv6only 2>/dev/null)" = 0 ] ||
+		skip "this machine's IPv6 sockets are IPv6-only (net.ipv6.bindv6only is not 0)"
+}
+
+# mapped ADDR:PORT: how a dual-stack server names an IPv4 peer,
+# [::ffff:ADDR]:PORT.
+mapped() {
+	printf '[::ffff:%s]:%s\n' "${1%:*}" "${1##*:}"
 }
 
 # random_port: a port from a range the kernel does not hand out on its own
@@ -290,6 +309,17 @@ paused() {
 	return "$rc"
 }
 
+# gone_clients --reset|--close N [HOST]: N clients of the server on $PORT
+# (at HOST, default 127.0.0.1) that connect and at once reset (SO_LINGER 0)
+# or close, without waiting for anything. Run under `paused SERVER`, they
+# wait in the accept queue already gone when the server gets to them.
+gone_clients() {
+	local how=$1 n=$2 host=${3:-127.0.0.1} i
+	for i in $(seq "$n"); do
+		run_bounded "gone$i" -- "$TOOLS_DIR/tcpeer" connect "$host" "$PORT" "$how"
+	done
+}
+
 # run_bounded NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
 # Run CMD in the foreground, bounded in time, stdout/stderr to files as for
 # start; its status goes to $STATUS ("timeout" if it had to be killed).
@@ -370,6 +400,15 @@ expect_clean_stderr() {
 	hint "${INVARIANT_SECTION:-Common mistakes}" \
 		"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
 	printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
+}
+
+# expect_no_sockcall LOG REGEX WHAT: no line of LOG (a preload-sockcalls log)
+# matches the extended REGEX. For the extras a chapter rules out ("only X"):
+# a call-order check says what must be there, this what must not.
+expect_no_sockcall() {
+	local log=$1 re=$2 what=$3 found
+	found=$(grep -aE -- "$re" "$log") || return 0
+	fail_with "$what" "no call matching: $re" "$found"
 }
 
 # ---------------------------------------------------------------------------
@@ -480,7 +519,10 @@ fd_list() {
 	done
 }
 
-fd_count() { fd_list "$1" | wc -l; }
+# fd_count PID: how many of them count for the invariants: all but anon_inode
+# ones (epoll, eventfd, signalfd, timerfd), which a correct server may make
+# once, lazily, after it announced itself.
+fd_count() { fd_list "$1" | grep -vc ' -> anon_inode:'; }
 
 # zombie_children PID: the children of PID that exited and were never reaped.
 zombie_children() {
@@ -554,13 +596,13 @@ _server_invariants() {
 	fi
 	wait_until "$T_SETTLE" _server_settled "$pid" "$base" && return 0
 	now=$(fd_list "$pid")
-	if [ "$(printf '%s\n' "$now" | wc -l)" -gt "$base" ]; then
+	if [ "$(fd_count "$pid")" -gt "$base" ]; then
 		hint "${INVARIANT_SECTION:-Common mistakes}" \
 			"Close a client's socket (and anything opened for it) on every path out of its conversation: end of file, a reset, a failed send or recv, an error reply."
 		fail_with "$name kept descriptors open after its clients left (baseline: $base, as just after it started listening)" \
 			"$base descriptors, as at the start:
 $(cat "$(_dir)/$name.fds0")" \
-			"$(printf '%s\n' "$now" | wc -l) descriptors ${T_SETTLE}s after every client was gone:
+			"$(fd_count "$pid") descriptors ${T_SETTLE}s after every client was gone:
 $now"
 		return 1
 	fi
@@ -610,6 +652,7 @@ show_program_stderr() {
 	while read -r name; do
 		file=$(err "$name")
 		[ -s "$file" ] || continue
+		grep -qxF -- "$file" "$(_dir)/.shown" 2>/dev/null && continue
 		lines=$(wc -l <"$file")
 		printf -- '--- stderr of %s (%s lines%s):\n' "$name" "$lines" \
 			"$([ "$lines" -le 200 ] || echo ', the last 200')"

@@ -190,9 +190,9 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
                        struct sockaddr *from, socklen_t *fromlen)
 {
 	CUT(fd, len);
-	return REAL("__recvfrom_chk", ssize_t(*)(int, void *, size_t, size_t, int,
-	                                         struct sockaddr *, socklen_t *))(
-	    fd, buf, n, buflen, flags, from, fromlen);
+	return REAL("__recvfrom_chk",
+	            ssize_t(*)(int, void *, size_t, size_t, int, struct sockaddr *,
+	                       socklen_t *))(fd, buf, n, buflen, flags, from, fromlen);
 }
 
 /* The scatter/gather calls: at most this many pieces are passed on (a short
@@ -230,7 +230,8 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 	size_t total = cnt > 0 ? iov_total(iov, (size_t)cnt) : 0;
 	CUT(fd, total);
 	if (n == total && cnt <= IOV_CAP)
-		return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(fd, iov, cnt);
+		return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(fd, iov,
+		                                                                  cnt);
 	return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(
 	    fd, cut, (int)cut_iov(iov, (size_t)cnt, n, cut));
 }
@@ -241,7 +242,8 @@ ssize_t readv(int fd, const struct iovec *iov, int cnt)
 	size_t total = cnt > 0 ? iov_total(iov, (size_t)cnt) : 0;
 	CUT(fd, total);
 	if (n == total && cnt <= IOV_CAP)
-		return REAL("readv", ssize_t(*)(int, const struct iovec *, int))(fd, iov, cnt);
+		return REAL("readv", ssize_t(*)(int, const struct iovec *, int))(fd, iov,
+		                                                                 cnt);
 	return REAL("readv", ssize_t(*)(int, const struct iovec *, int))(
 	    fd, cut, (int)cut_iov(iov, (size_t)cnt, n, cut));
 }
@@ -256,17 +258,20 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		m.msg_iovlen = cut_iov(msg->msg_iov, msg->msg_iovlen, n, cut);
 		m.msg_iov = cut;
 	}
-	return REAL("sendmsg", ssize_t(*)(int, const struct msghdr *, int))(fd, &m, flags);
+	return REAL("sendmsg", ssize_t(*)(int, const struct msghdr *, int))(fd, &m,
+	                                                                    flags);
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct iovec cut[IOV_CAP], *orig = msg->msg_iov;
-	size_t total = iov_total(msg->msg_iov, msg->msg_iovlen), orig_len = msg->msg_iovlen;
+	size_t total = iov_total(msg->msg_iov, msg->msg_iovlen),
+	       orig_len = msg->msg_iovlen;
 	ssize_t got;
 	CUT(fd, total);
 	if (n == total && orig_len <= IOV_CAP)
-		return REAL("recvmsg", ssize_t(*)(int, struct msghdr *, int))(fd, msg, flags);
+		return REAL("recvmsg", ssize_t(*)(int, struct msghdr *, int))(fd, msg,
+		                                                              flags);
 	/* The caller's msghdr gets its own iovec back, with the other fields
 	 * (flags, control length, address length) as the kernel set them. */
 	msg->msg_iovlen = cut_iov(orig, orig_len, n, cut);
@@ -280,15 +285,15 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
 	CUT(out_fd, count);
-	return REAL("sendfile", ssize_t(*)(int, int, off_t *, size_t))(out_fd, in_fd, offset,
-	                                                                 n);
+	return REAL("sendfile", ssize_t(*)(int, int, off_t *, size_t))(out_fd, in_fd,
+	                                                               offset, n);
 }
 
 ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
 {
 	CUT(out_fd, count);
 	return REAL("sendfile64", ssize_t(*)(int, int, off64_t *, size_t))(out_fd, in_fd,
-	                                                                     offset, n);
+	                                                                   offset, n);
 }
 
 ssize_t splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,

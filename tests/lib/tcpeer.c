@@ -7,13 +7,15 @@
  *
  * Usage:
  *   tcpeer connect HOST PORT [--send FILE] [--chunk N] [--pause-ms MS]
- *                  [--shut-wr] [--close | --reset] [--idle-ms MS]
+ *                  [--shut-wr] [--close | --reset] [--idle-ms MS] [--duplex]
  *       Connect (printing "local ADDR:PORT" on stderr: the address the
  *       kernel chose for this end), send FILE in pieces of N bytes with MS
  *       between them, shutdown(SHUT_WR) if asked, then copy everything
  *       received to stdout until EOF. --close closes right after sending;
  *       --reset closes with SO_LINGER 0 so the peer gets a reset. Exit 0 on
  *       EOF, 3 if nothing arrived for --idle-ms (default 10000), 1 on error.
+ *       --duplex receives while it sends (poll), so an echo of more than the
+ *       socket buffers hold cannot deadlock; prints "sent N bytes" on stderr.
  *   tcpeer serve [--host H] [--port P] [-n COUNT] [--send FILE] [--chunk N]
  *                [--pause-ms MS] [--after-eof] [--echo] [--record FILE]
  *                [--idle-ms MS]
@@ -46,7 +48,7 @@ struct opts {
 	const char *host, *port, *send_file, *record_file;
 	size_t chunk;
 	long pause_ms, idle_ms, count;
-	int shut_wr, close_early, reset, after_eof, echo;
+	int shut_wr, close_early, reset, after_eof, echo, duplex;
 };
 
 static _Noreturn void usage(void)
@@ -104,6 +106,60 @@ static int send_pieces(int fd, const char *buf, size_t len, const struct opts *o
 			pause_ms(o->pause_ms);
 	}
 	return 0;
+}
+
+/* Send LEN bytes of DATA (then shutdown(SHUT_WR) if asked) while copying
+ * what arrives to stdout, until EOF. Returns bytes received, -1 on error
+ * (errno set), -2 if nothing moved for the idle time. */
+static long send_and_receive(int fd, const char *data, size_t len, const struct opts *o)
+{
+	static char buf[65536];
+	size_t sent = 0;
+	long got = 0;
+	int shut = 0;
+
+	for (;;) {
+		if (sent == len && o->shut_wr && !shut) {
+			if (shutdown(fd, SHUT_WR) == -1)
+				return -1;
+			shut = 1;
+		}
+		struct pollfd p = {.fd = fd,
+		                   .events = POLLIN | (sent < len ? POLLOUT : 0)};
+		int rc = poll(&p, 1, (int)o->idle_ms);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1)
+			err(1, "poll");
+		if (rc == 0)
+			return -2;
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				return -1;
+			if (n == 0)
+				break;
+			if (write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
+				err(1, "stdout");
+			got += n;
+		} else if (p.revents & POLLOUT) {
+			size_t want = len - sent;
+			if (o->chunk && o->chunk < want)
+				want = o->chunk;
+			ssize_t n =
+			    send(fd, data + sent, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n == -1 &&
+			    (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;
+			if (n == -1)
+				return -1;
+			sent += (size_t)n;
+		}
+	}
+	fprintf(stderr, "sent %zu bytes\n", sent);
+	return got;
 }
 
 /* Wait until FD is readable or IDLE_MS pass. Returns 1 readable, 0 idle. */
@@ -186,6 +242,19 @@ static int do_connect(const struct opts *o)
 	if (fd == -1)
 		err(1, "connect to %s:%s", o->host, o->port);
 	report_local(fd);
+	if (o->duplex && o->send_file != NULL) {
+		data = slurp(o->send_file, &len);
+		got = send_and_receive(fd, data, len, o);
+		free(data);
+		close(fd);
+		if (got == -2) {
+			fprintf(stderr, "tcpeer: nothing moved for %ld ms\n", o->idle_ms);
+			return 3;
+		}
+		if (got == -1)
+			err(1, "send or recv");
+		return 0;
+	}
 	if (o->send_file != NULL) {
 		data = slurp(o->send_file, &len);
 		if (send_pieces(fd, data, len, o) == -1)
@@ -316,6 +385,8 @@ int main(int argc, char **argv)
 			takes = 0;
 			if (!strcmp(a, "--shut-wr"))
 				o.shut_wr = 1;
+			else if (!strcmp(a, "--duplex"))
+				o.duplex = 1;
 			else if (!strcmp(a, "--close"))
 				o.close_early = 1;
 			else if (!strcmp(a, "--reset"))
