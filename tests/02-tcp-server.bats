@@ -192,6 +192,20 @@ expect_logged() {
 	expect_logged "$me"
 }
 
+@test "a client at a 39-character IPv6 address (private namespace) is logged and greeted whole" {
+	hint "Filling in an address" \
+		"An IPv6 address in text takes up to 45 characters (INET6_ADDRSTRLEN counts the NUL): size the buffer for it, and check inet_ntop()'s result."
+	local long=fd00:1234:5678:9abc:def0:1234:5678:9abc
+	private_net "$long"
+	start_server greeter -- "${IN_NET[@]}" "$BIN_DIR/greeter" 0 "$long"
+	[ "$LINE" = "listening on [$long]:$PORT" ] ||
+		fail_with "the server does not say it listens on $long" "listening on [$long]:$PORT" "$LINE"
+	run_bounded client --timeout 20 -- "${IN_NET[@]}" "$TOOLS_DIR/tcpeer" connect "$long" "$PORT" --idle-ms 5000
+	LOCAL=$(sed -n 's/^local //p' "$(err client)")
+	expect_greeted client
+	expect_logged "$LOCAL"
+}
+
 @test "a port that is already taken is reported as 'greeter: bind ADDR:PORT: Address already in use', exit 1" {
 	hint "When bind() fails" \
 		"Check bind()'s result; report it with err(1, \"bind %s:%s\", address, port) so the reason (strerror) is part of the message."

@@ -48,6 +48,8 @@ no_output() {
 	local left
 	left=$(find "$(dirname "$1")" -name "$(basename "$1")*" -print 2>/dev/null)
 	[ -z "$left" ] && return 0
+	hint "The temporary file and rename" \
+		"Write to a temporary file next to DEST, rename() it only when every byte arrived, and unlink() it on every failure path."
 	fail_with "a file was left behind" "no $1, and no temporary file next to it" "$left"
 }
 
@@ -220,6 +222,8 @@ refuse_check() {
 	hint "Threads per client" \
 		"When a send fails, log 'aborted NAME: REASON', close the file and the connection, and end that client's thread."
 	wait_line srv '^aborted big' 30 || return 1
+	hint "Threads per client" \
+		"A send to a vanished client fails (EPIPE, ECONNRESET): end that client's thread, keep the server."
 	download_ok next
 	is_running srv || fail_with "the server is gone" "still running" "exited"
 }

@@ -204,6 +204,23 @@ mapped() {
 	printf '[::ffff:%s]:%s\n' "${1%:*}" "${1##*:}"
 }
 
+# private_net ADDR...: make a private network namespace whose loopback also
+# holds each IPv6 ADDR (long ones, such as a ULA, which the machine's own
+# loopback lacks), held open by a process named "netns"; IN_NET is then the
+# prefix that runs a command inside it: "${IN_NET[@]}" CMD ARGS. No packet
+# can leave that namespace. Skips the test where the machine cannot make
+# one (unprivileged user namespaces disabled).
+private_net() {
+	local script='ip link set lo up' addr
+	for addr in "$@"; do
+		script+=" && ip addr add $addr/128 dev lo nodad"
+	done
+	unshare -rn true 2>/dev/null || skip "no private network namespace here (unshare -rn fails)"
+	start netns -- unshare -rn sh -c "$script && echo ready && exec sleep $T_PROC"
+	wait_line netns '^ready$' || return 1
+	IN_NET=(nsenter -t "$(prog_pid netns)" -U -n --preserve-credentials)
+}
+
 # random_port: a port from a range the kernel does not hand out on its own
 # (Linux's ephemeral range starts at 32768), so clashes are rare.
 random_port() {
