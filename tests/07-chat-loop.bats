@@ -129,7 +129,7 @@ disconnections() {
 		--send "$BATS_TEST_TMPDIR/big" --close
 	disconnections 1
 	paused server gone_clients --close 3
-	disconnections 4
+	wait_settled server
 	echo_client next "$BATS_TEST_TMPDIR/next"
 	expect_echo next "$BATS_TEST_TMPDIR/next"
 	expect_clean_stderr server
@@ -148,7 +148,7 @@ disconnections() {
 	# recv() fails for certain. Each must still be closed (teardown counts
 	# the server's descriptors).
 	paused server gone_clients --reset 3
-	disconnections 4
+	wait_settled server
 	echo_client next "$BATS_TEST_TMPDIR/next"
 	expect_echo next "$BATS_TEST_TMPDIR/next"
 	expect_clean_stderr server

@@ -138,6 +138,11 @@ wait_empty() {
 	# 10 clients talk while 30 others reset their connections.
 	crowd crowd 40 -c 10 -m 30 --victims 30
 	wait_empty
+	# Clients gone before the server first looks at them (reset, closed):
+	# each descriptor must still be closed.
+	paused server gone_clients --reset 3
+	paused server gone_clients --close 2
+	wait_settled server
 	# The room still works for newcomers.
 	crowd again 2 -c 2 -m 3
 	wait_empty

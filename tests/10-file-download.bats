@@ -241,6 +241,11 @@ refuse_check() {
 		run_bounded hangup -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --send "$D/request" --close
 		wait_count srv '^(aborted|sent) big' "$i" 20 || return 1
 	done
+	# And clients gone before the server reads their request: its recv
+	# fails (a reset) or meets EOF; each connection must still be closed
+	# (teardown counts the server's descriptors).
+	paused srv gone_clients --reset 3
+	paused srv gone_clients --close 2
 	download_ok next
 }
 
