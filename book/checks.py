@@ -163,7 +163,8 @@ def check_own_solution():
 
 # Where messages flow, one chapter of each group shows a sequence diagram.
 DIAGRAM_GROUPS = [("the TCP call sequence", ["02", "03"]), ("the UDP exchange", ["04", "05"]),
-                  ("the chat", ["07", "08"]), ("framing", ["09"]), ("the download", ["10"])]
+                  ("the chat", ["07", "08"]), ("framing", ["09"]), ("the download", ["10"]),
+                  ("one turn of the event loop", ["11"])]
 
 
 def check_diagrams():

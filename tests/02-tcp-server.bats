@@ -136,7 +136,7 @@ expect_logged() {
 
 @test "a client that connects and closes at once does not stop the server" {
 	hint "When a client goes away" \
-		"A client may close before you greet it: send() then fails; warn, close that client and go on to the next. Ignore SIGPIPE so the failed send cannot kill the server."
+		"A client may close before you greet it: the first send() still succeeds, a second would fail with EPIPE. Never exit on a client's error: warn, close that client and go on. Ignore SIGPIPE so a failed send cannot kill the server."
 	start_server greeter -- "$BIN_DIR/greeter" 0
 	greet early --close
 	greet early2 --close
@@ -149,7 +149,7 @@ expect_logged() {
 
 @test "a client that resets the connection does not stop the server" {
 	hint "When a client goes away" \
-		"A reset connection makes getpeername() or send() fail (ENOTCONN, ECONNRESET, EPIPE): warn, close that client and go on."
+		"After a reset, getpeername() fails with ENOTCONN and send() with ECONNRESET (later ones with EPIPE): warn, close that client and go on."
 	start_server greeter -- "$BIN_DIR/greeter" 0
 	local i
 	for i in 1 2 3; do

@@ -48,7 +48,7 @@ expect_datagrams() {
 
 @test "with nobody answering, it gives up after -n 3 tries of -t 300 ms: exit 1, clear message" {
 	hint "Timeouts" \
-		"Set SO_RCVTIMEO before recvfrom(): it then fails with EAGAIN when the time is up, instead of waiting for ever."
+		"Set SO_RCVTIMEO before recvfrom(): it then fails with EAGAIN when the time is up, instead of waiting forever."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve --silent
 	ask c 15 -t 300 -n 3 127.0.0.1 "$PORT" 'anyone there?'
 	expect_status c 1
@@ -83,7 +83,7 @@ expect_datagrams() {
 
 @test "with no options it still gives up on its own (a default timeout and a few tries)" {
 	hint "Timeouts" \
-		"Without -t and -n, use defaults (say 1000 ms and 3 tries): a client must never wait for ever."
+		"Without -t and -n, use defaults (say 1000 ms and 3 tries): a client must never wait forever."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve --silent
 	ask c 30 127.0.0.1 "$PORT" 'defaults'
 	expect_status c 1

@@ -121,7 +121,7 @@ disconnections() {
 
 @test "echo server: a client that leaves without reading does not end the server" {
 	hint "When the client goes away" \
-		"Sending to a client that has gone fails (EPIPE): end that conversation, keep the server."
+		"Sending to a client that has gone fails, with ECONNRESET and then EPIPE: end that conversation, keep the server."
 	start_server server -- "$BIN_DIR/echo_server" 0
 	head -c 30000 /dev/zero | tr '\0' 'x' >"$BATS_TEST_TMPDIR/big"
 	printf 'still here?\n' >"$BATS_TEST_TMPDIR/next"

@@ -133,7 +133,7 @@ wait_empty() {
 
 @test "clients that reset mid-broadcast do not kill the server (SIGPIPE) and are dropped from the list" {
 	hint "SIGPIPE: the signal that kills servers" \
-		"Sending to a reset connection raises SIGPIPE, which ends the process: use MSG_NOSIGNAL or ignore SIGPIPE."
+		"After a reset, the first send fails with ECONNRESET and the next with EPIPE, which raises SIGPIPE and ends the process: use MSG_NOSIGNAL or ignore SIGPIPE."
 	start_server server -- "$BIN_DIR/chat_server" 0
 	# 10 clients talk while 30 others reset their connections.
 	crowd crowd 40 -c 10 -m 30 --victims 30

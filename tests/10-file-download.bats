@@ -230,7 +230,7 @@ refuse_check() {
 
 @test "a client that hangs up right after asking does not kill the server (SIGPIPE)" {
 	hint "Threads per client" \
-		"Sending to a closed connection raises SIGPIPE, which kills: ignore it, or send with MSG_NOSIGNAL."
+		"Sending on a connection the client closed soon fails with EPIPE, and EPIPE raises SIGPIPE, which kills: ignore it, or send with MSG_NOSIGNAL."
 	random_file big $((4 * 1024 * 1024))
 	printf 'next\n' >"$ROOT/next"
 	printf 'big' >"$D/name"

@@ -51,6 +51,7 @@ static void usage(void)
 	fprintf(stderr, "usage: upcase [-n COUNT] PORT [ADDRESS]\n");
 }
 
+// [snippet fill_address]
 /*
  * Fill *SS with TEXT (an IPv4 or IPv6 address) and PORT (host byte order),
  * ready for bind(). Returns the address's length, or 0 if TEXT is not an
@@ -73,6 +74,7 @@ static socklen_t fill_address(struct sockaddr_storage *ss, const char *text,
 	(void)port;
 	return sizeof(struct sockaddr_in);
 }
+// [end fill_address]
 
 /* Turn a-z into A-Z in the LEN bytes of BUF; every other byte, NUL
  * included, stays as it is. */

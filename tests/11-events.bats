@@ -1,0 +1,369 @@
+#!/usr/bin/env bats
+# Lesson 11 - events: lesson 08's chat room in one thread, twice (poll_chat
+# with poll(), epoll_chat with epoll), and connect_timeout, a client that
+# gives up on a connect after a time limit.
+#
+# Both servers are held to the same tests: each behaviour below is one
+# function, run once per server by the two @test lines that name it.
+
+load lib/helpers
+load lib/chat
+load lib/shortio
+
+# A loaded machine makes ASan and valgrind slow to start: be patient with
+# lines a passing program prints (a failing one still fails in bounded time).
+T_LINE=30
+
+online_count() {
+	grep -ac "(${1} online)\$" "$(out server)" || true
+}
+
+more_online() { [ "$(online_count "$1")" -gt "$2" ]; }
+
+wait_online() {
+	local want=$1 before=$2
+	if ! wait_until --while server 40 more_online "$want" "$before"; then
+		fail_with "the server did not log every client joining" \
+			"a line 'joined ADDR:PORT ($want online)'" \
+			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
+		return 1
+	fi
+}
+
+# crowd NAME ONLINE [chat-crowd options]: as in lesson 08's suite: run
+# chat-crowd, wait until the server has ONLINE clients, let it talk, and
+# check its verdict.
+crowd() {
+	local name=$1 online=$2 before
+	shift 2
+	before=$(online_count "$online")
+	start_typed "$name" --timeout 90 -- "$TOOLS_DIR/chat-crowd" 127.0.0.1 "$PORT" \
+		--wait-stdin --timeout-ms 40000 "$@"
+	wait_line "$name" '^connected ' 40
+	wait_online "$online" "$before" || return 1
+	type_line "$name" go
+	wait_exit "$name" 60
+	if [ "$STATUS" != 0 ]; then
+		fail_with "chat-crowd $* found a problem" "a line 'ok: ...'" \
+			"$(_tail "$(out "$name")")
+--- the server's log:
+$(_tail "$(out server)")
+--- the server's stderr:
+$(_tail "$(err server)")"
+		return 1
+	fi
+}
+
+room_empty() { tail -n 1 "$(out server)" | grep -aq '^left .*(0 online)$'; }
+
+wait_empty() {
+	if ! wait_until --while server 40 room_empty; then
+		fail_with "the clients were not all taken out of the room" \
+			"the last line 'left ADDR:PORT (0 online)'" \
+			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
+		return 1
+	fi
+}
+
+# cpu_ticks PID: user + system CPU time PID has used, in clock ticks.
+cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) } # fields after the command name, which may hold spaces
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $stat
+	printf '%s\n' $((${12} + ${13}))
+}
+
+# peak_rss_kib PID: the largest resident size PID has had (VmHWM).
+peak_rss_kib() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+# ---------------------------------------------------------------------------
+# The room, as lesson 08 defined it.
+
+room_semantics() {
+	hint "The event loop" \
+		"Each turn: poll, then for every ready client read what arrived and relay each whole line to the others."
+	start_server server -- "$BIN_DIR/$1" 0
+	crowd crowd 3 -c 3 -m 50
+	wait_empty
+	expect_clean_stderr server
+}
+
+joins_and_leaves() {
+	hint "What you will build" \
+		"Announce '* ADDR:PORT joined' when a client is admitted and '* ADDR:PORT left' when it is removed."
+	start_server server -- "$BIN_DIR/$1" 0
+	start watcher -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '^joined 127\.0\.0\.1:[0-9]+ \(1 online\)$'
+	printf 'hello, room\n' >"$BATS_TEST_TMPDIR/hello"
+	run_bounded visitor -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+		--send "$BATS_TEST_TMPDIR/hello" --shut-wr
+	expect_status visitor 0
+	local me want got
+	me=$(sed -n 's/^local //p' "$(err visitor)")
+	wait_line watcher "^\* $me left\$"
+	want=$(printf '* %s joined\n[%s] hello, room\n* %s left' "$me" "$me" "$me")
+	got=$(cat "$(out watcher)")
+	[ "$got" = "$want" ] || fail_with "the watcher saw the wrong lines" "$want" "$got"
+	wait_line server "^left $me \\(1 online\\)\$"
+	expect_clean_stderr server
+}
+
+# pieces NAME CHUNK: one client sends ten lines in pieces of CHUNK bytes (0:
+# all ten in one send); a watcher must see exactly those ten lines.
+pieces() {
+	local prog=$1 chunk=$2 i me want got
+	start_server server -- "$BIN_DIR/$prog" 0
+	start watcher -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '^joined .* \(1 online\)$'
+	for i in 1 2 3 4 5 6 7 8 9 10; do printf 'line %s of ten\n' "$i"; done >"$BATS_TEST_TMPDIR/ten"
+	if [ "$chunk" = 0 ]; then
+		run_bounded talker --timeout 30 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+			--send "$BATS_TEST_TMPDIR/ten" --shut-wr
+	else
+		run_bounded talker --timeout 30 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+			--send "$BATS_TEST_TMPDIR/ten" --chunk "$chunk" --pause-ms 2 --shut-wr
+	fi
+	expect_status talker 0
+	me=$(sed -n 's/^local //p' "$(err talker)")
+	wait_line watcher "^\* $me left\$"
+	want=$(sed "s/^/[$me] /" "$BATS_TEST_TMPDIR/ten")
+	got=$(grep -av '^\* ' "$(out watcher)")
+	[ "$got" = "$want" ] || fail_with "the ten lines did not arrive whole and in order" "$want" "$got"
+	expect_clean_stderr server
+}
+
+one_byte_at_a_time() {
+	hint "Per-client input buffers" \
+		"One read may hold part of a line: keep the bytes in the client's input buffer until the newline comes."
+	pieces "$1" 1
+}
+
+ten_lines_in_one_read() {
+	hint "Per-client input buffers" \
+		"One read may hold many lines: relay every whole line in the buffer, not just the first."
+	pieces "$1" 0
+}
+
+thousand_clients() {
+	hint "Why one thread can serve many" \
+		"Accept until EAGAIN, keep every socket non-blocking, and never let one client's call block the loop."
+	local hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" != unlimited ] && [ "$hard" -lt 2100 ]; then
+		skip "the hard limit on open files is $hard; 1000 clients need about 2100 (server and crowd)"
+	fi
+	ulimit -Sn 4096 2>/dev/null || ulimit -Sn "$hard"
+	start_server server -- "$BIN_DIR/$1" 0
+	crowd crowd 1000 -c 1000 -s 1 -m 2
+	wait_empty
+	expect_clean_stderr server
+}
+
+resets_do_not_kill() {
+	hint "When a client vanishes" \
+		"A send to a reset connection raises SIGPIPE unless you pass MSG_NOSIGNAL (or ignore SIGPIPE); drop the client and go on."
+	start_server server -- "$BIN_DIR/$1" 0
+	crowd crowd 40 -c 10 -m 30 --victims 30
+	wait_empty
+	crowd again 2 -c 2 -m 3
+	wait_empty
+	expect_clean_stderr server
+}
+
+# A client that never reads: its queue hits the bound, it is dropped, the
+# others go on at full speed, and the server's memory stays bounded.
+slow_client_dropped() {
+	hint "Output buffers and slow clients" \
+		"Queue what a socket will not take, ask for POLLOUT only while the queue is not empty, and drop a client whose queue passes its bound."
+	start_server server -- "$PLAIN_DIR/$1" 0
+	local pid rss
+	pid=$(prog_pid server)
+	crowd crowd 4 -c 3 -m 400 --size 1000 --stalled 1
+	expect_line server '^dropped 127\.0\.0\.1:[0-9]+ \(too slow\)$' \
+		"the server should drop the client that stopped reading"
+	rss=$(peak_rss_kib "$pid")
+	[ "$rss" -le 65536 ] ||
+		fail_with "the server's memory grew with the slow client's backlog" \
+			"a peak RSS of at most 64 MiB (the queue is bounded)" "$rss KiB"
+}
+
+idle_uses_no_cpu() {
+	hint "Asking for POLLOUT" \
+		"An idle server sleeps in poll(): ask for POLLOUT only while output is queued, remove closed clients at once, and never pass a zero timeout."
+	start_server server -- "$PLAIN_DIR/$1" 0
+	local pid before after
+	pid=$(prog_pid server)
+	start idle1 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	start idle2 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '\(2 online\)$'
+	# One client that resets and one that closes politely: a loop that
+	# keeps either in its set spins on POLLHUP/POLLERR from then on.
+	run_bounded resetter -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --reset
+	run_bounded closer -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --close
+	if ! wait_until --while server 20 two_left_two_stay; then
+		fail_with "the server did not notice the two clients leave" \
+			"two lines 'left ADDR:PORT (2 online)'" "$(_tail "$(out server)")"
+		return 1
+	fi
+	before=$(cpu_ticks "$pid")
+	measure_window 2
+	after=$(cpu_ticks "$pid")
+	[ $((after - before)) -le 10 ] ||
+		fail_with "the server used the CPU while nothing happened" \
+			"at most 10 clock ticks (0.1 s) of CPU time in 2 idle seconds" \
+			"$((after - before)) ticks"
+	is_running server || fail_with "the server died" "still running" "exited"
+}
+
+# two_left_two_stay: the resetting and the closing client have both been
+# taken out, and the two idle ones are still in.
+two_left_two_stay() { [ "$(grep -ac '^left .* (2 online)$' "$(out server)")" -eq 2 ]; }
+
+# measure_window SECONDS: let SECONDS pass. Not a wait for readiness: the
+# test measures what the server does in this window.
+measure_window() {
+	local deadline=$(($(_now_ms) + $1 * 1000))
+	while [ "$(_now_ms)" -lt "$deadline" ]; do
+		read -r -t 0.2 <> <(:) || true
+	done
+}
+
+under_short_io() {
+	hint "Output buffers and slow clients" \
+		"send() on a non-blocking socket may take only part of a message: keep the rest queued and send it on the next POLLOUT."
+	start_server server -- "${SHORTIO[@]}" "$PLAIN_DIR/$1" 0
+	crowd crowd 4 -c 4 -m 40 --size 300
+	wait_empty
+}
+
+count_and_valgrind() {
+	hint "Ending the server" \
+		"With -n COUNT: stop accepting after COUNT clients, go on until the last one has left, then close everything and return 0."
+	start_valgrind server --timeout 120 -- "$1" -n 6 0
+	wait_listening server 60
+	crowd crowd 6 -c 4 -m 5 --victims 2
+	wait_exit server 60
+	expect_status server 0
+	expect_valgrind_clean server
+}
+
+bad_arguments() {
+	hint "Your turn" "Bad arguments: a 'usage:' line on stderr, exit status 2."
+	local args
+	for args in "" "-n" "-n 0 0" "notaport" "0 127.0.0.1 extra"; do
+		# shellcheck disable=SC2086 # split the arguments on purpose
+		run_bounded server -- "$BIN_DIR/$1" $args
+		expect_status server 2 "exit status for '$1 $args'"
+		expect_stderr_line server '^usage: ' "no usage line for '$1 $args'"
+	done
+}
+
+@test "poll: with 3 clients, each receives the others' lines, not its own, in order" { room_semantics poll_chat; }
+@test "epoll: with 3 clients, each receives the others' lines, not its own, in order" { room_semantics epoll_chat; }
+@test "poll: joins and leaves are announced to the others" { joins_and_leaves poll_chat; }
+@test "epoll: joins and leaves are announced to the others" { joins_and_leaves epoll_chat; }
+@test "poll: a line that arrives one byte at a time is relayed whole" { one_byte_at_a_time poll_chat; }
+@test "epoll: a line that arrives one byte at a time is relayed whole" { one_byte_at_a_time epoll_chat; }
+@test "poll: ten lines in one segment are relayed as ten lines" { ten_lines_in_one_read poll_chat; }
+@test "epoll: ten lines in one segment are relayed as ten lines" { ten_lines_in_one_read epoll_chat; }
+@test "poll: 1000 clients connected at once all receive a broadcast" { thousand_clients poll_chat; }
+@test "epoll: 1000 clients connected at once all receive a broadcast" { thousand_clients epoll_chat; }
+@test "poll: clients that reset mid-broadcast do not kill the server" { resets_do_not_kill poll_chat; }
+@test "epoll: clients that reset mid-broadcast do not kill the server" { resets_do_not_kill epoll_chat; }
+@test "poll: a client that stops reading is dropped; the others go on; memory stays bounded" { slow_client_dropped poll_chat; }
+@test "epoll: a client that stops reading is dropped; the others go on; memory stays bounded" { slow_client_dropped epoll_chat; }
+@test "poll: the idle server uses no CPU, also after a reset and a close" { idle_uses_no_cpu poll_chat; }
+@test "epoll: the idle server uses no CPU, also after a reset and a close" { idle_uses_no_cpu epoll_chat; }
+@test "poll: the room works when every send and recv moves only a few bytes" { under_short_io poll_chat; }
+@test "epoll: the room works when every send and recv moves only a few bytes" { under_short_io epoll_chat; }
+@test "poll: after -n COUNT clients have come and gone, it exits 0 with nothing leaked (valgrind)" { count_and_valgrind poll_chat; }
+@test "epoll: after -n COUNT clients have come and gone, it exits 0 with nothing leaked (valgrind)" { count_and_valgrind epoll_chat; }
+@test "poll: bad arguments print a usage line and exit 2" { bad_arguments poll_chat; }
+@test "epoll: bad arguments print a usage line and exit 2" { bad_arguments epoll_chat; }
+
+# ---------------------------------------------------------------------------
+# connect_timeout
+
+@test "connect_timeout connects to a listening server and says where" {
+	hint "Connecting without blocking" \
+		"connect() on a non-blocking socket returns EINPROGRESS; poll for POLLOUT, then read SO_ERROR to learn how it ended."
+	start_server peer -- "$TOOLS_DIR/tcpeer" serve --idle-ms 20000
+	run_bounded client -- "$BIN_DIR/connect_timeout" 127.0.0.1 "$PORT"
+	expect_status client 0
+	expect_line client "^connected to 127\\.0\\.0\\.1:$PORT\$" "connect_timeout should report the address it connected to"
+	expect_clean_stderr client
+}
+
+@test "connect_timeout reports a refused connection at once, with the reason" {
+	hint "Connecting without blocking" \
+		"Writable means the handshake is over, not that it worked: SO_ERROR holds ECONNREFUSED when nobody listens."
+	local port
+	# A port nobody listens on: bind one, note it, close it.
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	run_bounded client -- "$BIN_DIR/connect_timeout" 127.0.0.1 "$port"
+	expect_status client 1
+	expect_stderr_line client "^connect_timeout: connect to 127\\.0\\.0\\.1:$port: Connection refused\$" \
+		"the error line should name the address and the reason"
+	[ ! -s "$(out client)" ] || fail_with "nothing on stdout after a failure" "(nothing)" "$(cat "$(out client)")"
+}
+
+@test "connect_timeout gives up after its time limit when nothing answers" {
+	hint "Connecting without blocking" \
+		"Wait with poll() for at most the time left; when it returns 0, give up with ETIMEDOUT."
+	# Only inside a network namespace of our own, where a firewall rule
+	# drops what is sent to 127.0.0.2: no packet leaves this machine.
+	if ! unshare -rn true 2>/dev/null; then
+		skip "cannot create a private network namespace here (unshare -rn), so there is no safe address that never answers"
+	fi
+	command -v nft >/dev/null || skip "nft (package nftables) is not installed"
+	local t0 ms
+	t0=$(_now_ms)
+	run_bounded client --timeout 20 -- unshare -rn sh -c '
+		ip link set lo up &&
+		nft add table inet t &&
+		nft "add chain inet t o { type filter hook output priority 0; }" &&
+		nft add rule inet t o ip daddr 127.0.0.2 drop &&
+		exec "$0" -t 700 127.0.0.2 5000' "$BIN_DIR/connect_timeout"
+	ms=$(($(_now_ms) - t0))
+	expect_status client 1
+	expect_stderr_line client '^connect_timeout: connect to 127\.0\.0\.2:5000: Connection timed out$' \
+		"the error line should say the connect timed out"
+	[ "$ms" -ge 600 ] && [ "$ms" -le 10000 ] ||
+		fail_with "connect_timeout -t 700 did not give up after about 0.7 s" \
+			"between 600 and 10000 ms" "$ms ms"
+}
+
+@test "connect_timeout tries every address a name has (localhost: ::1, then 127.0.0.1)" {
+	hint "Connecting without blocking" \
+		"A name may have several addresses: when one is refused or times out, go on to the next."
+	start_server peer -- "$TOOLS_DIR/tcpeer" serve --idle-ms 20000
+	local hosts
+	hosts=$BATS_TEST_TMPDIR/hosts
+	printf '::1 localhost\n127.0.0.1 localhost\n' >"$hosts"
+	if unshare -m true 2>/dev/null; then
+		run_bounded client -- unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec "$0" localhost "$2"' \
+			"$BIN_DIR/connect_timeout" "$hosts" "$PORT"
+	elif unshare -rm true 2>/dev/null; then
+		run_bounded client -- unshare -rm sh -c 'mount --bind "$1" /etc/hosts && exec "$0" localhost "$2"' \
+			"$BIN_DIR/connect_timeout" "$hosts" "$PORT"
+	else
+		skip "cannot make a private mount namespace to try a hosts file with ::1 first"
+	fi
+	expect_status client 0
+	expect_line client "^connected to 127\\.0\\.0\\.1:$PORT\$" "connect_timeout should move on from ::1 to 127.0.0.1"
+}
+
+@test "connect_timeout: bad arguments print a usage line and exit 2" {
+	hint "Your turn" "Bad arguments: a 'usage:' line on stderr, exit status 2."
+	local args
+	for args in "" "127.0.0.1" "-t 0 127.0.0.1 80" "-t x 127.0.0.1 80" "127.0.0.1 notaport" "a b c"; do
+		# shellcheck disable=SC2086 # split the arguments on purpose
+		run_bounded client -- "$BIN_DIR/connect_timeout" $args
+		expect_status client 2 "exit status for 'connect_timeout $args'"
+		expect_stderr_line client '^usage: ' "no usage line for 'connect_timeout $args'"
+	done
+}
