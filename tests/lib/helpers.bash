@@ -320,7 +320,11 @@ paused() {
 	local name=$1 pid rc=0
 	shift
 	pid=$(prog_pid "$name")
-	kill -STOP "$pid" || return 1
+	if [ -z "$pid" ] || ! kill -STOP "$pid" 2>/dev/null; then
+		fail_with "$name is not running, so the test cannot pause it" "$name running" \
+			"it is gone; stderr: $(_tail "$(err "$name")")"
+		return 1
+	fi
 	"$@" || rc=$?
 	kill -CONT "$pid"
 	return "$rc"
