@@ -105,7 +105,25 @@ start() {
 	) <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- &
 	printf '%s\n' $! >"$(_dir)/$name.pid"
 	printf '%s\n' $! >>"$(_dir)/.pids"
+	_now_ms >"$(_dir)/$name.t0"
 	_note_under_test "$name" "$@"
+}
+
+# busy_note NAME: a line saying NAME spins, if it has used more than a second
+# of CPU time (and 3% of the time since it started) while the test waited for
+# it: a loop around a call that returns at once, such as poll() reporting
+# POLLHUP that nobody handles. Nothing otherwise. (An absolute figure: on a
+# loaded machine a spinning program gets only a small share of a CPU.)
+busy_note() {
+	local pid ticks hz elapsed cpu_ms
+	pid=$(prog_pid "$1") && [ -n "$pid" ] || return 0
+	ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null) || return 0
+	hz=$(getconf CLK_TCK)
+	elapsed=$(($(_now_ms) - $(cat "$(_dir)/$1.t0" 2>/dev/null || _now_ms)))
+	cpu_ms=$((ticks * 1000 / hz))
+	[ "$cpu_ms" -ge 1000 ] && [ $((cpu_ms * 100)) -ge $((elapsed * 3)) ] || return 0
+	printf 'note: %s used %s.%s s of CPU in %s s while the test waited: if it had nothing to do, it spins in a loop (a call that returns at once, e.g. poll() reporting POLLHUP or an error that is not handled)\n' \
+		"$1" $((cpu_ms / 1000)) $((cpu_ms % 1000 / 100)) $((elapsed / 1000))
 }
 
 out() { printf '%s/%s.out\n' "$(_dir)" "$1"; }
@@ -170,6 +188,7 @@ _fail_line() {
 		printf 'got: %s\n' "$why"
 		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+		busy_note "$name"
 	} | batslib_decorate "$name did not print the line the test waits for" | fail
 }
 
@@ -289,6 +308,7 @@ wait_exit() {
 				printf 'got: still running\n'
 				printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 				printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+				busy_note "$name"
 			} | batslib_decorate "$name did not exit" | fail
 			return 1
 		fi
