@@ -81,7 +81,7 @@ expect_output() {
 }
 
 @test "connects to a v4-mapped IPv6 address (::ffff:127.0.0.1)" {
-	hint "Resolving a name: getaddrinfo" \
+	hint "Resolving names: getaddrinfo" \
 		"Make the socket with the family getaddrinfo returned (AF_INET6 for ::ffff:127.0.0.1), and pass ai_addr and ai_addrlen to connect() as they are."
 	need_dual_stack
 	printf 'over a mapped address\n' >"$BATS_TEST_TMPDIR/reply"

@@ -237,6 +237,7 @@ private_net() {
 	unshare -rn true 2>/dev/null || skip "no private network namespace here (unshare -rn fails)"
 	start netns -- unshare -rn sh -c "$script && echo ready && exec sleep $T_PROC"
 	wait_line netns '^ready$' || return 1
+	# shellcheck disable=SC2034 # used by the suites
 	IN_NET=(nsenter -t "$(prog_pid netns)" -U -n --preserve-credentials)
 }
 
