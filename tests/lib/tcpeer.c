@@ -18,13 +18,14 @@
  *       socket buffers hold cannot deadlock; prints "sent N bytes" on stderr.
  *   tcpeer serve [--host H] [--port P] [-n COUNT] [--send FILE] [--chunk N]
  *                [--pause-ms MS] [--after-eof] [--echo] [--record FILE]
- *                [--idle-ms MS]
+ *                [--idle-ms MS] [--read-first N]
  *       Listen (default 127.0.0.1, port 0), print "listening on ADDR:PORT",
  *       then serve COUNT (default 1) connections one after another: send FILE
  *       (or, with --echo, what came before the client's EOF) in pieces, and
  *       close. With --after-eof, read until the client's EOF first, then
  *       answer. --record appends what was received to FILE. Prints
- *       "received N bytes" per connection.
+ *       "received N bytes" per connection. --read-first N reads N bytes (a
+ *       request) before answering, so that closing sends FIN, not a reset.
  *   tcpeer probe HOST PORT
  *       Exit 0 if a TCP connection to HOST PORT succeeds, 1 if not.
  */
@@ -47,7 +48,7 @@
 struct opts {
 	const char *host, *port, *send_file, *record_file;
 	size_t chunk;
-	long pause_ms, idle_ms, count;
+	long pause_ms, idle_ms, count, read_first;
 	int shut_wr, close_early, reset, after_eof, echo, duplex;
 };
 
@@ -282,6 +283,23 @@ static int do_connect(const struct opts *o)
 	return 0;
 }
 
+/* Receive LEN bytes into BUF unless EOF, an error or IDLE_MS of silence
+ * comes first. Returns how many arrived. */
+static long recv_request(int fd, char *buf, size_t len, long idle_ms)
+{
+	size_t got = 0;
+
+	while (got < len && wait_readable(fd, idle_ms)) {
+		ssize_t n = recv(fd, buf + got, len - got, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return (long)got;
+}
+
 static void serve_one(int cfd, const struct opts *o, const char *greet, size_t greet_len)
 {
 	char *got = NULL;
@@ -292,6 +310,15 @@ static void serve_one(int cfd, const struct opts *o, const char *greet, size_t g
 	if (o->record_file != NULL &&
 	    (record = open(o->record_file, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
 		err(1, "open %s", o->record_file);
+	if (o->read_first > 0) {
+		char *want = malloc((size_t)o->read_first);
+		if (want == NULL)
+			err(1, "malloc");
+		n = recv_request(cfd, want, (size_t)o->read_first, o->idle_ms);
+		printf("received %ld bytes\n", n);
+		fflush(stdout);
+		free(want);
+	}
 	if (o->after_eof || o->echo) {
 		n = recv_until_eof(cfd, record, o->echo ? &got : NULL, &cap, o->idle_ms);
 		printf("received %ld bytes\n", n < 0 ? 0 : n);
@@ -381,6 +408,8 @@ int main(int argc, char **argv)
 			o.idle_ms = number(v);
 		else if (!strcmp(a, "-n") && v)
 			o.count = number(v);
+		else if (!strcmp(a, "--read-first") && v)
+			o.read_first = number(v);
 		else {
 			takes = 0;
 			if (!strcmp(a, "--shut-wr"))
