@@ -19,6 +19,7 @@ help:
 	@echo
 	@echo 'For students:'
 	@echo '  make check LESSON=NN     build lessons/NN-* with sanitizers and run its tests'
+	@echo '    HOSTS=stock | ipv4     ... as on a stock Debian/Ubuntu (localhost is ::1 first) or IPv4 only'
 	@echo '  make hint LESSON=NN      the hints of lesson NN, in order, without running anything'
 	@echo '  make watch LESSON=NN     re-run the check whenever a file of the lesson changes'
 	@echo '  make progress            where you are: one line per lesson'

@@ -25,9 +25,12 @@ import re
 import sys
 from html.parser import HTMLParser
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blocks import fenced_blocks, prose_lines, read_lines  # noqa: E402  (the one parser)
+
 FIXED = ["What you will build", "Your turn", "Check your work", "Common mistakes",
          "Going further"]
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 
 
@@ -49,38 +52,14 @@ def lessons():
 
 
 def code_blocks(lines):
-    """(info, body lines) for every fenced block; the rest is prose."""
-    out, i = [], 0
-    while i < len(lines):
-        m = FENCE.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        fence, info = m.group(1), m.group(2).strip()
-        close = re.compile(r"^\s*" + re.escape(fence[0]) + "{%d,}\\s*$" % len(fence))
-        j = i + 1
-        while j < len(lines) and not close.match(lines[j]):
-            j += 1
-        out.append((info, lines[i + 1:j], i + 1))
-        i = j + 1
-    return out
+    """(info, body lines, line of the opening fence) for every fenced block."""
+    return [(b.info.strip(), b.body, b.line) for b in fenced_blocks(lines)]
 
 
 def headings(path):
     """(level, text) of every ATX heading outside fenced blocks."""
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    found, fence = [], None
-    for line in lines:
-        m = FENCE.match(line)
-        if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
-                    and not m.group(2).strip():
-                fence = None
-            continue
-        if m:
-            fence = m.group(1)
-            continue
+    found = []
+    for _, line in prose_lines(read_lines(path)):
         h = HEADING.match(line)
         if h:
             text = re.sub(r"\s*\{[^}]*\}\s*$", "", h.group(2))  # {#id .class}
@@ -193,7 +172,8 @@ def norm(line):
 
 def check_pasted():
     sources = {}
-    for pattern in ("common/*.[ch]", "lessons/*/*.[ch]", "solutions/*/*.[ch]", "tests/lib/*.c"):
+    for pattern in ("common/*.[ch]", "lessons/*/*.[ch]", "solutions/*/*.[ch]", "tests/lib/*.c",
+                    "tests/demos/*.c", "tests/facts/*.[ch]"):
         for path in glob.glob(pattern):
             with open(path, encoding="utf-8", errors="replace") as f:
                 sources[path] = [norm(l) for l in f if norm(l)]

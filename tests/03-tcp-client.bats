@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # Lesson 03 - tcp-client: a mini netcat (getaddrinfo, connect, send and
 # receive loops, shutdown).
+# The client resolves names: `make test` also runs this suite with a stock
+# /etc/hosts (::1 first) and an IPv4-only one (docs/CONTRIBUTING.md).
+# bats file_tags=resolves-names
 
 load lib/helpers
 
@@ -149,6 +152,15 @@ expect_output() {
 	touch "$BATS_TEST_TMPDIR/got"
 	expect_same_bytes "what the server received" "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/got"
 	expect_same_bytes "what minicat printed" "$BATS_TEST_TMPDIR/bin" "$(out minicat)"
+}
+
+@test "connects by name (localhost), whichever of its addresses comes first" {
+	hint "Trying each address in turn" \
+		"localhost may be ::1 first (a stock /etc/hosts) and the server on 127.0.0.1 only: try each address getaddrinfo returns."
+	printf 'hello by name\n' >"$BATS_TEST_TMPDIR/reply"
+	serve srv --send "$BATS_TEST_TMPDIR/reply"
+	minicat -- localhost "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed"
 }
 
 @test "connects to an IPv6 address (::1)" {

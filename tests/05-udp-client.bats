@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # Lesson 05 - udp-client: a receive timeout, bounded retries, and ignoring
 # datagrams that do not come from the server.
+# The client resolves names: `make test` also runs this suite with a stock
+# /etc/hosts (::1 first) and an IPv4-only one (docs/CONTRIBUTING.md).
+# bats file_tags=resolves-names
 
 load lib/helpers
 load lib/udp
@@ -17,6 +20,27 @@ ask() {
 	t0=$(_now_ms)
 	run_bounded "$name" --timeout "$bound" -- "$BIN_DIR/ask" "$@"
 	ELAPSED_MS=$(($(_now_ms) - t0))
+}
+
+# ask_with_hosts HOSTS_FILE [--prefer-ipv4] ARGS...: run the client as "c"
+# with HOSTS_FILE as its /etc/hosts, in a private mount namespace that
+# nothing else sees. getaddrinfo sorts a name's addresses (RFC 6724: ::1
+# before 127.0.0.1, whatever the file's order); --prefer-ipv4 also gives it
+# a gai.conf that puts IPv4 first, as some machines are set up.
+ask_with_hosts() {
+	local hosts=$1 gai=/dev/null
+	shift
+	unshare -rm true 2>/dev/null || skip "unshare -rm (a private /etc/hosts) does not work here"
+	if [ "$1" = --prefer-ipv4 ]; then
+		shift
+		[ -f /etc/gai.conf ] || skip "no /etc/gai.conf to replace here"
+		gai=$BATS_TEST_TMPDIR/gai.conf
+		printf 'precedence ::ffff:0:0/96 100\n' >"$gai"
+	fi
+	# shellcheck disable=SC2016 # $0, $1 and $@ belong to the inner shell
+	run_bounded c --timeout 30 -- unshare -rm sh -c \
+		'mount --bind "$0" /etc/hosts && { [ "$1" = /dev/null ] || mount --bind "$1" /etc/gai.conf; } && shift && exec "$@"' \
+		"$hosts" "$gai" "$BIN_DIR/ask" "$@"
 }
 
 # expect_output NAME TEXT: NAME printed exactly TEXT (no newline added).
@@ -36,8 +60,8 @@ expect_datagrams() {
 }
 
 @test "sends the message as one datagram and prints the reply, exit 0" {
-	hint "Resolving the server" \
-		"sendto() the message to the address getaddrinfo gave, recvfrom() the reply, write its bytes to stdout."
+	hint "Who may answer" \
+		"Connect the socket to the address getaddrinfo gave (without it send() fails: Destination address required), send() the message, recv() the reply, write its bytes to stdout."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve
 	ask c 30 -t 5000 127.0.0.1 "$PORT" 'hello over udp'
 	expect_status c 0
@@ -125,17 +149,37 @@ expect_datagrams() {
 }
 
 @test "a host name works (localhost)" {
-	hint "Resolving the server" \
-		"Resolve HOST and PORT with getaddrinfo (ai_socktype SOCK_DGRAM) and send to the address it returns."
+	hint "One name, several addresses" \
+		"Resolve HOST and PORT with getaddrinfo (ai_socktype SOCK_DGRAM) and ask each address it returns in turn: localhost may be ::1 first."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve
 	ask c 30 -t 5000 localhost "$PORT" 'by name'
 	expect_status c 0
 	expect_output c 'by name'
 }
 
+@test "asks the next address when the first one refuses (a name that is ::1, then 127.0.0.1)" {
+	hint "One name, several addresses" \
+		"When an address refuses (ECONNREFUSED on a connected socket) or stays silent after the tries, ask the next one; give up only after the last."
+	printf '::1\tdual.test\n127.0.0.1\tdual.test\n' >"$BATS_TEST_TMPDIR/hosts"
+	start_server srv -- "$TOOLS_DIR/udpeer" serve
+	ask_with_hosts "$BATS_TEST_TMPDIR/hosts" -t 1000 -n 2 dual.test "$PORT" 'second address'
+	expect_status c 0
+	expect_output c 'second address'
+}
+
+@test "finds a server on ::1 only through a name that is 127.0.0.1, then ::1 (IPv4 preferred)" {
+	hint "One name, several addresses" \
+		"Every address getaddrinfo returns is a candidate, whatever its family: make each socket with that address's family."
+	printf '127.0.0.1\tdual.test\n::1\tdual.test\n' >"$BATS_TEST_TMPDIR/hosts"
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --host ::1
+	ask_with_hosts "$BATS_TEST_TMPDIR/hosts" --prefer-ipv4 -t 1000 -n 2 dual.test "$PORT" 'over ipv6 by name'
+	expect_status c 0
+	expect_output c 'over ipv6 by name'
+}
+
 @test "IPv6 works (::1)" {
 	hint "Resolving the server" \
-		"Make the socket with the family getaddrinfo returned (AF_INET6 here), and compare IPv6 addresses as sockaddr_in6."
+		"Make the socket with the family getaddrinfo returned (AF_INET6 here) and connect it to that address (or, unconnected, compare replies as sockaddr_in6)."
 	start_server srv -- "$TOOLS_DIR/udpeer" serve --host ::1
 	ask c 30 -t 5000 ::1 "$PORT" 'over ipv6'
 	expect_status c 0

@@ -6,6 +6,9 @@
 # `download HOST PORT NAME [DEST]`. The raw client tests/lib/filepeer.c reads
 # the server's answer field by field (status, size, message), so the wire
 # format is checked on its own, not only through the lesson's client.
+# The client resolves names: `make test` also runs this suite with a stock
+# /etc/hosts (::1 first) and an IPv4-only one (docs/CONTRIBUTING.md).
+# bats file_tags=resolves-names
 
 load lib/helpers
 load lib/frames
@@ -109,6 +112,16 @@ refuse_check() {
 	serve
 	download_ok empty
 	download_ok one
+}
+
+@test "downloads by name (localhost), whichever of its addresses comes first" {
+	hint "Your turn" \
+		"HOST may be a name: localhost may be ::1 first and the server on 127.0.0.1 only; connect with tcp_connect(), which tries each address."
+	printf 'by name\n' >"$ROOT/named"
+	serve
+	run_bounded dl -- "$BIN_DIR/download" localhost "$PORT" named "$D/dl/named"
+	expect_status dl 0
+	expect_same_digest named "$ROOT/named" "$D/dl/named"
 }
 
 @test "a 10 MiB file arrives byte-identical" {

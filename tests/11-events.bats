@@ -262,28 +262,72 @@ bad_arguments() {
 	done
 }
 
-@test "poll: with 3 clients, each receives the others' lines, not its own, in order" { room_semantics poll_chat; }
-@test "epoll: with 3 clients, each receives the others' lines, not its own, in order" { room_semantics epoll_chat; }
-@test "poll: joins and leaves are announced to the others" { joins_and_leaves poll_chat; }
-@test "epoll: joins and leaves are announced to the others" { joins_and_leaves epoll_chat; }
-@test "poll: a line that arrives one byte at a time is relayed whole" { one_byte_at_a_time poll_chat; }
-@test "epoll: a line that arrives one byte at a time is relayed whole" { one_byte_at_a_time epoll_chat; }
-@test "poll: ten lines in one segment are relayed as ten lines" { ten_lines_in_one_read poll_chat; }
-@test "epoll: ten lines in one segment are relayed as ten lines" { ten_lines_in_one_read epoll_chat; }
-@test "poll: 1000 clients connected at once all receive a broadcast" { thousand_clients poll_chat; }
-@test "epoll: 1000 clients connected at once all receive a broadcast" { thousand_clients epoll_chat; }
-@test "poll: clients that reset mid-broadcast do not kill the server" { resets_do_not_kill poll_chat; }
-@test "epoll: clients that reset mid-broadcast do not kill the server" { resets_do_not_kill epoll_chat; }
-@test "poll: a client that stops reading is dropped; the others go on; memory stays bounded" { slow_client_dropped poll_chat; }
-@test "epoll: a client that stops reading is dropped; the others go on; memory stays bounded" { slow_client_dropped epoll_chat; }
-@test "poll: the idle server uses no CPU, also after a reset and a close" { idle_uses_no_cpu poll_chat; }
-@test "epoll: the idle server uses no CPU, also after a reset and a close" { idle_uses_no_cpu epoll_chat; }
-@test "poll: the room works when every send and recv moves only a few bytes" { under_short_io poll_chat; }
-@test "epoll: the room works when every send and recv moves only a few bytes" { under_short_io epoll_chat; }
-@test "poll: after -n COUNT clients have come and gone, it exits 0 with nothing leaked (valgrind)" { count_and_valgrind poll_chat; }
-@test "epoll: after -n COUNT clients have come and gone, it exits 0 with nothing leaked (valgrind)" { count_and_valgrind epoll_chat; }
-@test "poll: bad arguments print a usage line and exit 2" { bad_arguments poll_chat; }
-@test "epoll: bad arguments print a usage line and exit 2" { bad_arguments epoll_chat; }
+@test "poll: with 3 clients, each receives the others' lines, not its own, in order" {
+	room_semantics poll_chat
+}
+@test "epoll: with 3 clients, each receives the others' lines, not its own, in order" {
+	room_semantics epoll_chat
+}
+@test "poll: joins and leaves are announced to the others" {
+	joins_and_leaves poll_chat
+}
+@test "epoll: joins and leaves are announced to the others" {
+	joins_and_leaves epoll_chat
+}
+@test "poll: a line that arrives one byte at a time is relayed whole" {
+	one_byte_at_a_time poll_chat
+}
+@test "epoll: a line that arrives one byte at a time is relayed whole" {
+	one_byte_at_a_time epoll_chat
+}
+@test "poll: ten lines in one segment are relayed as ten lines" {
+	ten_lines_in_one_read poll_chat
+}
+@test "epoll: ten lines in one segment are relayed as ten lines" {
+	ten_lines_in_one_read epoll_chat
+}
+@test "poll: 1000 clients connected at once all receive a broadcast" {
+	thousand_clients poll_chat
+}
+@test "epoll: 1000 clients connected at once all receive a broadcast" {
+	thousand_clients epoll_chat
+}
+@test "poll: clients that reset mid-broadcast do not kill the server" {
+	resets_do_not_kill poll_chat
+}
+@test "epoll: clients that reset mid-broadcast do not kill the server" {
+	resets_do_not_kill epoll_chat
+}
+@test "poll: a client that stops reading is dropped; the others go on; memory stays bounded" {
+	slow_client_dropped poll_chat
+}
+@test "epoll: a client that stops reading is dropped; the others go on; memory stays bounded" {
+	slow_client_dropped epoll_chat
+}
+@test "poll: the idle server uses no CPU, also after a reset and a close" {
+	idle_uses_no_cpu poll_chat
+}
+@test "epoll: the idle server uses no CPU, also after a reset and a close" {
+	idle_uses_no_cpu epoll_chat
+}
+@test "poll: the room works when every send and recv moves only a few bytes" {
+	under_short_io poll_chat
+}
+@test "epoll: the room works when every send and recv moves only a few bytes" {
+	under_short_io epoll_chat
+}
+@test "poll: after -n COUNT clients have come and gone, it exits 0 with nothing leaked (valgrind)" {
+	count_and_valgrind poll_chat
+}
+@test "epoll: after -n COUNT clients have come and gone, it exits 0 with nothing leaked (valgrind)" {
+	count_and_valgrind epoll_chat
+}
+@test "poll: bad arguments print a usage line and exit 2" {
+	bad_arguments poll_chat
+}
+@test "epoll: bad arguments print a usage line and exit 2" {
+	bad_arguments epoll_chat
+}
 
 # ---------------------------------------------------------------------------
 # connect_timeout

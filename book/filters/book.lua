@@ -74,19 +74,6 @@ local function split_lines(text)
   return lines
 end
 
--- The kind ("snippet" or "end") and name of a marker line, or nil.
--- A marker is alone on its line: `// [snippet NAME]` (or `# [...]` in shell).
-local function marker(line)
-  local kind, name = line:match("^%s*//%s*%[(%a+)%s+([%w_.%-]+)%]%s*$")
-  if not kind then
-    kind, name = line:match("^%s*#%s*%[(%a+)%s+([%w_.%-]+)%]%s*$")
-  end
-  if kind == "snippet" or kind == "end" then
-    return kind, name
-  end
-  return nil
-end
-
 local function expand_tabs(line)
   if not line:find("\t", 1, true) then
     return line
@@ -105,41 +92,69 @@ local function expand_tabs(line)
   return table.concat(out)
 end
 
--- The text of FILE, or of its region NAME; nil and a message on failure.
--- This is the rule scripts/sync-snippets follows too: keep the two alike.
-local function region(file, name)
-  local text = read_file(file)
-  if text == nil or not is_file(file) then
-    return nil, string.format('include "%s": no such file', file)
-  end
-  local lines = split_lines(text)
-  local out, inside, found, closed = {}, (name == nil), false, false
-  for _, line in ipairs(lines) do
-    local kind, mname = marker(line)
-    if kind then
-      if name and mname == name then
-        if kind == "snippet" then
-          if found then
-            return nil, string.format('region "%s" is marked twice in %s', name, file)
+-- book/blocks.py is the one reader of regions (scripts/sync-snippets and
+-- book/checks.py use it too), so the book and the chapters' copies agree.
+-- prefetch() asks it for every region of the book in one run; region()
+-- answers from that, or asks for one region.
+local fetched = {}
+
+local function prefetch(docs)
+  local wanted, order = {}, {}
+  for _, doc in ipairs(docs) do
+    pandoc.walk_block(pandoc.Div(doc.blocks), {
+      CodeBlock = function(cb)
+        local file = cb.attributes["include"]
+        if file then
+          local key = file .. "\t" .. (cb.attributes["snippet"] or "")
+          if not wanted[key] then
+            wanted[key] = true
+            order[#order + 1] = key
           end
-          found, inside = true, true
-        elseif found and inside then
-          inside, closed = false, true
         end
-      end
-    elseif inside then
-      out[#out + 1] = expand_tabs(line)
+      end,
+    })
+  end
+  if #order == 0 then
+    return
+  end
+  local ok, out = pcall(pandoc.pipe, "python3", { "book/blocks.py", "regions" },
+    table.concat(order, "\n") .. "\n")
+  if not ok then
+    return -- region() asks one by one, and reports what fails
+  end
+  local i = 1
+  for record in out:gmatch("([^%z]*)%z") do
+    local status, text = record:match("^(%a+)\n(.*)$")
+    if order[i] and status then
+      fetched[order[i]] = { ok = (status == "ok"), text = text }
     end
+    i = i + 1
   end
-  if name and not found then
-    return nil, string.format('region "%s" not found in %s (no line "// [snippet %s]")',
-      name, file, name)
+end
+
+-- The text of FILE, or of its region NAME; nil and a message on failure.
+local function region(file, name)
+  local hit = fetched[file .. "\t" .. (name or "")]
+  if hit and not hit.ok then
+    return nil, hit.text
   end
-  if name and not closed then
-    return nil, string.format('region "%s" in %s has no end (no line "// [end %s]")',
-      name, file, name)
+  local args = { "book/blocks.py", "region", file }
+  if name then
+    args[#args + 1] = name
   end
-  return table.concat(out, "\n")
+  local ok, out = true, hit and hit.text
+  if not hit then
+    ok, out = pcall(pandoc.pipe, "python3", args, "")
+  end
+  if not ok then
+    local msg = type(out) == "table" and out.output or tostring(out)
+    return nil, (msg:gsub("%s+$", ""))
+  end
+  local lines = {}
+  for _, line in ipairs(split_lines(out)) do
+    lines[#lines + 1] = expand_tabs(line)
+  end
+  return table.concat(lines, "\n")
 end
 
 -- The key of a part: lessons/NN-slug/README.md -> "lesson-NN";
@@ -261,6 +276,21 @@ local function render_diagram(part, img)
   return img
 end
 
+-- A transcript that make test does not run (book/transcripts.py runs the
+-- others) says so, and why, in a line the reader sees above it.
+local function illustrative(part, cb)
+  local reason = cb.attributes["reason"]
+  if reason == nil or reason == "" then
+    fail(part.file, "an .illustrative block has no reason=\"...\" (the line the reader sees)")
+    return cb
+  end
+  cb.attributes["reason"] = nil
+  local note = pandoc.Para({ pandoc.Emph({ pandoc.Str("Illustrative:") }), pandoc.Space() })
+  note.content:extend(pandoc.read(reason, "markdown").blocks[1].content)
+  return pandoc.Div({ pandoc.Div({ note }, pandoc.Attr("", { "transcript-note" })), cb },
+    pandoc.Attr("", { "listing", "illustrative" }))
+end
+
 -- The filter for one part, after every part's identifiers are known.
 local function part_filter(part)
   local function relink(el)
@@ -277,7 +307,9 @@ local function part_filter(part)
 
     CodeBlock = function(cb)
       local file = cb.attributes["include"]
-      if file == nil then
+      if file == nil and cb.classes:includes("illustrative") then
+        return illustrative(part, relink(cb))
+      elseif file == nil then
         return relink(cb)
       end
       local name = cb.attributes["snippet"]
@@ -390,6 +422,12 @@ function Pandoc(doc)
     end
   end
   os.execute("mkdir -p '" .. DIAGRAMS .. "'")
+
+  local docs = {}
+  for i, part in ipairs(parts) do
+    docs[i] = part.doc
+  end
+  prefetch(docs)
 
   local blocks = pandoc.List()
   for _, part in ipairs(parts) do

@@ -1,28 +1,31 @@
 /*
  * Lesson 05 - udp-client: ask a UDP server once, with a timeout and retries.
  *
- * YOUR COPY: fill in the TODOs below; `make check LESSON=05` tells you how
- * far you are. The chapter is lessons/05-udp-client/README.md. As given, the
- * client works only on a perfect network: it waits for ever for a reply
- * that was lost, and believes any datagram that arrives.
- *
  * Sends MESSAGE as one datagram to HOST PORT and prints the reply. UDP may
  * lose either datagram, so the client waits only so long (a receive timeout,
  * SO_RCVTIMEO) and then sends again, a bounded number of times. Its socket
- * is not connected, so anyone could send to it: a datagram that does not
- * come from the server's address and port is ignored.
+ * is connected to the server's address: the kernel then drops datagrams
+ * from anyone else, and reports a port where nobody listens as
+ * ECONNREFUSED. A name may stand for several addresses (on a stock system
+ * localhost is ::1, then 127.0.0.1): they are asked in turn until one
+ * answers.
  *
  * Usage: ask [-t MS] [-n TRIES] HOST PORT MESSAGE
  *   -t MS     wait MS milliseconds for each reply (default 1000)
- *   -n TRIES  send at most TRIES times (default 3)
+ *   -n TRIES  send at most TRIES times to each address (default 3)
  *   Prints the reply's bytes on stdout, exactly as they came. Exit 0 with a
- *   reply, 1 if none came after TRIES tries (or on an error), 2 on bad usage.
+ *   reply, 1 if none came from any address (or on an error), 2 on bad usage.
  *
  * Try (with lesson 04's server, `upcase 5000`, running):
  *   ask 127.0.0.1 5000 hello; echo     prints HELLO
- *   ask localhost 5000 'name works'    the name is resolved with getaddrinfo
- *   ask -t 500 -n 4 127.0.0.1 5001 hi  nobody there: four tries, half a
- *                                      second each, then an error and exit 1
+ *   ask localhost 5000 'name works'    ::1 refuses (upcase is on 127.0.0.1
+ *                                      only), then 127.0.0.1 answers
+ *   ask -t 500 -n 4 127.0.0.1 5001 hi  nobody there: refused at once, exit 1
+ *
+ * YOUR COPY: fill in the TODOs below; `make check LESSON=05` tells you how
+ * far you are. The chapter is lessons/05-udp-client/README.md. As given, the
+ * client cannot even send (its socket has no peer yet), and once it can, it
+ * waits forever for a reply that was lost and asks only the first address.
  */
 #include <err.h>
 #include <errno.h>
@@ -52,7 +55,7 @@ static void usage(void)
 // [snippet set_timeout]
 /*
  * Make every recv/recvfrom on FD give up after MS milliseconds, failing
- * with EAGAIN (or EWOULDBLOCK) instead of waiting for ever.
+ * with EAGAIN (or EWOULDBLOCK) instead of waiting forever.
  * Returns 0, or -1 with errno set.
  */
 static int set_timeout(int fd, long ms)
@@ -69,91 +72,118 @@ static int set_timeout(int fd, long ms)
 }
 // [end set_timeout]
 
-// [snippet same_address]
-/* Is A (A_LEN bytes) the same address and port as B? */
-static int same_address(const struct sockaddr *a, socklen_t a_len, const struct sockaddr *b,
-                        socklen_t b_len)
+// [snippet open_socket]
+/*
+ * Make a UDP socket for the address AI, with the receive timeout MS, and
+ * connect it to AI: connect() sends nothing, it records the peer, so the
+ * kernel delivers only that peer's datagrams and turns an ICMP "port
+ * unreachable" into ECONNREFUSED on a later call.
+ * Returns the socket, or -1 with errno set.
+ */
+static int open_socket(const struct addrinfo *ai, long ms)
 {
+	int saved_errno, fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+
+	if (fd == -1)
+		return -1;
 	/*
-	 * TODO 2: compare the two addresses (section "Who may answer"):
-	 *   - different families or lengths: not the same;
-	 *   - AF_INET: view both as struct sockaddr_in and compare sin_port
-	 *     and sin_addr.s_addr;
-	 *   - AF_INET6: view both as struct sockaddr_in6 and compare sin6_port
-	 *     and the 16 bytes of sin6_addr (memcmp).
-	 * Return 1 only when the address and the port are both the same.
+	 * TODO 2: connect the socket to the server (section "Who may
+	 * answer"): connect(fd, ai->ai_addr, ai->ai_addrlen), after the
+	 * timeout is set. Without it send() has nowhere to send to
+	 * (EDESTADDRREQ), and the socket would take a datagram from anyone.
 	 */
-	(void)a;
-	(void)a_len;
-	(void)b;
-	(void)b_len;
-	return 1;
+	if (set_timeout(fd, ms) == 0)
+		return fd;
+	saved_errno = errno; /* report the failure, not close()'s */
+	close(fd);
+	errno = saved_errno;
+	return -1;
 }
-// [end same_address]
+// [end open_socket]
 
 // [snippet await_reply]
 /*
- * Wait for a datagram from SERVER on FD and put it in BUF (SIZE bytes).
- * Datagrams from any other address or port are reported and skipped.
- * Returns the reply's length, or -1 with errno set: EAGAIN or EWOULDBLOCK
- * when the timeout passed with no reply.
+ * Wait for the reply on the connected socket FD and put it in BUF (SIZE
+ * bytes). Returns its length, or -1 with errno set: EAGAIN or EWOULDBLOCK
+ * when the timeout passed, ECONNREFUSED when nobody listens there.
  */
-static ssize_t await_reply(int fd, const struct sockaddr *server, socklen_t server_len,
-                           char *buf, size_t size)
+static ssize_t await_reply(int fd, char *buf, size_t size)
 {
 	for (;;) {
-		struct sockaddr_storage from;
-		socklen_t from_len = sizeof(from);
-		char who[SOCKADDR_STRLEN];
-		ssize_t n =
-		    recvfrom(fd, buf, size, 0, (struct sockaddr *)&from, &from_len);
+		ssize_t n = recv(fd, buf, size, 0);
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
-			return -1;
-		if (same_address((struct sockaddr *)&from, from_len, server, server_len))
-			return n;
-		/* An unconnected socket takes datagrams from anyone: this one is
-		 * not the answer, whatever it says. */
-		if (sockaddr_format((struct sockaddr *)&from, from_len, who,
-		                    sizeof(who)) == NULL)
-			snprintf(who, sizeof(who), "(unknown)");
-		warnx("ignoring %zd bytes from %s: not the server", n, who);
+		return n;
 	}
 }
 // [end await_reply]
 
 // [snippet ask]
 /*
- * Send MSG to the server at AI and wait up to the socket's timeout for the
- * reply, TRIES times at most. Returns the reply's length (in BUF), or -1
- * with errno set: EAGAIN or EWOULDBLOCK if no try got an answer.
+ * Send MSG on the connected socket FD and wait up to the socket's timeout
+ * for the reply, TRIES times at most. Returns the reply's length (in BUF),
+ * or -1 with errno set: EAGAIN or EWOULDBLOCK if no try got an answer,
+ * ECONNREFUSED if nobody listens at that address.
  */
-static ssize_t ask(int fd, const struct addrinfo *ai, const char *msg, long tries,
-                   char *buf, size_t size)
+static ssize_t ask(int fd, const char *msg, long tries, char *buf, size_t size)
 {
 	/*
 	 * TODO 3: try up to TRIES times (section "Retries"). Put the two calls
 	 * below in a loop: when await_reply() fails with EAGAIN or EWOULDBLOCK
 	 * (the timeout passed), say so with warnx("no reply, trying again
-	 * (%ld of %ld)", ...) and send again; any other failure returns -1 at
-	 * once. After the last try, set errno = EAGAIN and return -1.
+	 * (%ld of %ld)", ...) and send again; any other failure (ECONNREFUSED:
+	 * nobody listens there) returns -1 at once. After the last try, set
+	 * errno = EAGAIN and return -1.
 	 */
 	(void)tries;
-	if (sendto(fd, msg, strlen(msg), 0, ai->ai_addr, ai->ai_addrlen) == -1)
+	if (send(fd, msg, strlen(msg), 0) == -1)
 		return -1;
-	return await_reply(fd, ai->ai_addr, ai->ai_addrlen, buf, size);
+	return await_reply(fd, buf, size);
 }
 // [end ask]
+
+// [snippet ask_each]
+/*
+ * Ask each address of RES in turn (see ask()) until one answers, as a TCP
+ * client tries each until connect() succeeds: a name may stand for several
+ * addresses, and the server may listen on only one of them.
+ * Returns the reply's length (in BUF), or -1 with errno set: EAGAIN if some
+ * address was silent to the end, otherwise the last address's error.
+ */
+static ssize_t ask_each(const struct addrinfo *res, const char *msg, long tries, long ms,
+                        char *buf, size_t size)
+{
+	/*
+	 * TODO 4: ask each address in turn (section "One name, several
+	 * addresses"). As given, only the first address is asked. Loop over
+	 * RES with ai = ai->ai_next: open_socket() (on -1, keep errno and go
+	 * on), ask(), close the socket; return the first reply. When an
+	 * address fails and another follows, warn with warnx() which one and
+	 * why, then go on. After the last: errno = EAGAIN if some address
+	 * stayed silent (a timeout), else the last error, and return -1.
+	 */
+	ssize_t n;
+	int saved_errno, fd = open_socket(res, ms);
+
+	if (fd == -1)
+		return -1;
+	n = ask(fd, msg, tries, buf, size);
+	saved_errno = errno;
+	if (close(fd) == -1 && n >= 0)
+		return -1;
+	errno = saved_errno;
+	return n;
+}
+// [end ask_each]
 
 int main(int argc, char *argv[])
 {
 	static char reply[DGRAM_MAX];
-	struct addrinfo hints, *res, *ai;
+	struct addrinfo hints, *res;
 	long timeout_ms = DEFAULT_TIMEOUT_MS, tries = DEFAULT_TRIES;
 	const char *host, *port;
-	int opt, rc, saved_errno, fd = -1;
+	int opt, rc, saved_errno;
 	ssize_t n;
 
 	while ((opt = getopt(argc, argv, "t:n:")) != -1) {
@@ -176,19 +206,8 @@ int main(int argc, char *argv[])
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0)
 		errx(1, "%s: %s", host, gai_strerror(rc));
-	/* UDP has no handshake to try: the first address we can make a socket
-	 * for is the one we ask. */
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd != -1)
-			break;
-	}
-	if (ai == NULL)
-		err(1, "socket");
-	if (set_timeout(fd, timeout_ms) == -1)
-		err(1, "setsockopt SO_RCVTIMEO");
 
-	n = ask(fd, ai, argv[optind + 2], tries, reply, sizeof(reply));
+	n = ask_each(res, argv[optind + 2], tries, timeout_ms, reply, sizeof(reply));
 	saved_errno = errno;
 	freeaddrinfo(res);
 	errno = saved_errno;
@@ -199,7 +218,5 @@ int main(int argc, char *argv[])
 		err(1, "ask %s port %s", host, port);
 	if (write_all(STDOUT_FILENO, reply, (size_t)n) == -1)
 		err(1, "write");
-	if (close(fd) == -1)
-		err(1, "close");
 	return 0;
 }

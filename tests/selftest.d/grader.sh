@@ -13,7 +13,14 @@
 # (FILTER picks a few tests) and must: fail, finish within HOSTILE_BOUND
 # seconds, print less than 200 KB, and leave no process of its own (the pids
 # it logs to $HOSTILE_LOG, and anything running from its build directory)
-# and no listening socket on the ports it logs.
+# and no listening socket on the ports it logs. In the sandbox
+# (scripts/isolate) the pids it logs are its PID namespace's own: there,
+# "nothing left" means no process on the machine is still in the namespace
+# it logs ("pid PID ns NS", tests/hostile/hostile.h). reaches-out and
+# writes-outside run only in the sandbox: without it they are skipped, each
+# with a line saying so. escapes-session and forks-children run in the box
+# and also without it (SANDBOX=off), where the teardown and the reaper
+# (tests/lib/reaper.c) must end them.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -320,6 +327,7 @@ hostile_filter() {
 	case $1 in
 	01-socket) echo 'inet stream makes|with no arguments' ;;
 	02-tcp-server) echo 'a client receives the greeting' ;;
+	03-tcp-client) echo 'a refused connection' ;;
 	*) echo '.' ;;
 	esac
 }
@@ -339,6 +347,37 @@ listening() {
 	grep -qiE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+# log_values FILE KEY: the value after KEY on each line of a hostile log.
+log_values() {
+	awk -v key="$2" '{ for (i = 1; i < NF; i++) if ($i == key) print $(i + 1) }' "$1"
+}
+
+# log_pids FILE: "PID NS" for each process a hostile log names.
+log_pids() {
+	awk '{ pid = ""; ns = "-"
+		for (i = 1; i < NF; i++) { if ($i == "pid") pid = $(i + 1); if ($i == "ns") ns = $(i + 1) }
+		if (pid != "") print pid, ns }' "$1" | sort -u
+}
+
+# in_namespace NS: the pids of the processes on this machine in PID namespace NS.
+in_namespace() {
+	local f
+	for f in /proc/[0-9]*/ns/pid; do
+		[ "$(readlink "$f" 2>/dev/null)" = "$1" ] && { f=${f#/proc/}; echo "${f%%/*}"; }
+	done
+}
+
+# The box the checks run in, as scripts/check will make it.
+box_line=$(scripts/isolate --explain 2>&1)
+sandboxed=
+case $box_line in "sandbox: on"*) sandboxed=1 ;; esac
+own_ns=$(readlink /proc/self/ns/pid)
+# Only in the sandbox: what they try must meet its walls, not the machine.
+needs_box=" reaches-out writes-outside "
+# Also without the box (SANDBOX=off), where only the teardown and the reaper
+# stand in their way.
+also_unboxed=" escapes-session forks-children "
+
 # All of them at once: most of their time is spent waiting for time limits.
 cases=()
 for dir in tests/hostile/*/; do
@@ -348,53 +387,96 @@ for dir in tests/hostile/*/; do
 		[ -d "$ldir" ] || continue
 		slug=$(basename "$ldir")
 		[ -f "tests/$slug.bats" ] || continue
-		hw=$work/hostile/$name
-		mkdir -p "$hw/tmp"
-		: >"$hw/pids"
-		cases+=("$name $slug")
-		(
-			t0=$(date +%s)
-			# A file-size limit (512 MiB) keeps a flood from filling this disk
-			# whatever the helpers do; the report's own bound is checked below.
+		if [ -z "$sandboxed" ] && [[ $needs_box == *" $name "* ]]; then
+			printf 'skip - hostile %s (%s): not run, it needs the sandbox and %s\n' "'$name'" "$slug" "${box_line#sandbox: }"
+			continue
+		fi
+		modes=${SANDBOX:-auto}
+		[ -n "$sandboxed" ] && [[ $also_unboxed == *" $name "* ]] && modes="auto off"
+		for mode in $modes; do
+			hw=$work/hostile/$name-$mode
+			mkdir -p "$hw/tmp"
+			# In the box only the build directory and $TMPDIR are writable.
+			: >"$hw/tmp/pids"
+			cases+=("$name $slug $mode")
 			(
-				ulimit -f 524288
-				HOSTILE_LOG=$hw/pids TMPDIR=$hw/tmp FILTER=$(hostile_filter "$slug") TAP=1 OUT=$hw/build \
-					exec timeout -k 10 "$HOSTILE_BOUND" scripts/check "$slug" "$ROOT/${dir%/}"
-			) >"$hw/report" 2>&1
-			echo "$? $(($(date +%s) - t0))" >"$hw/result"
-		) &
+				t0=$(date +%s)
+				# A file-size limit (512 MiB) keeps a flood from filling this disk
+				# whatever the helpers do; the report's own bound is checked below.
+				(
+					ulimit -f 524288
+					SANDBOX=$mode HOSTILE_LOG=$hw/tmp/pids TMPDIR=$hw/tmp FILTER=$(hostile_filter "$slug") TAP=1 OUT=$hw/build \
+						exec timeout -k 10 "$HOSTILE_BOUND" scripts/check "$slug" "$ROOT/${dir%/}"
+				) >"$hw/report" 2>&1
+				echo "$? $(($(date +%s) - t0))" >"$hw/result"
+			) &
+		done
 	done
 done
 wait
 
 for case in "${cases[@]}"; do
-	name=${case% *} slug=${case#* }
-	hw=$work/hostile/$name
+	read -r name slug mode <<<"$case"
+	hw=$work/hostile/$name-$mode
 	read -r status secs <"$hw/result"
 	size=$(wc -c <"$hw/report")
+	log=$hw/tmp/pids
 	# Leftovers: give the kernel a moment to reap what the teardown killed.
 	left=() ports=()
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		left=()
-		while read -r _ pid _ port; do
-			gone "$pid" || left+=("$pid")
-		done <"$hw/pids"
+		while read -r pid ns; do
+			if [ "$ns" = "$own_ns" ] || [ "$ns" = - ]; then
+				gone "$pid" || left+=("$pid") # it ran outside any box: its pid is ours
+			else
+				# In the box the pid is the namespace's own; its name is not.
+				for pid in $(in_namespace "$ns"); do
+					gone "$pid" || left+=("$pid")
+				done
+			fi
+		done < <(log_pids "$log")
 		for pid in $(pgrep -f "$hw/build/" 2>/dev/null); do
 			gone "$pid" || left+=("$pid")
 		done
 		[ ${#left[@]} -eq 0 ] && break
 		sleep 0.5
 	done
-	while read -r _ _ _ port; do
-		[ -n "$port" ] && listening "$port" && ports+=("$port")
-	done <"$hw/pids"
-	label="hostile '$name' ($slug): fails in ${secs}s (bound ${HOSTILE_BOUND}s), $size bytes of report, nothing left running"
+	for port in $(log_values "$log" port); do
+		listening "$port" && ports+=("$port")
+	done
+	where=
+	[ "$mode" = off ] && where=", SANDBOX=off: no box"
+	label="hostile '$name' ($slug$where): fails in ${secs}s (bound ${HOSTILE_BOUND}s), $size bytes of report, nothing left running"
+	case $name in
+	reaches-out) label="$label, 192.0.2.1 unreachable from the box ($(grep -c '^reach .*unreachable$' "$log") of $(grep -c '^reach ' "$log") tries)" ;;
+	writes-outside) label="$label, nothing written outside its directories ($(grep -c '^write .*Read-only' "$log") writes refused)" ;;
+	esac
 	problems=()
 	{ [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; } && problems+=("the check did not finish within ${HOSTILE_BOUND}s")
 	[ "$status" -eq 0 ] && problems+=("the check passed")
 	grep -q '^not ok ' "$hw/report" || problems+=("no test failed")
 	[ "$size" -lt $OUTPUT_BOUND ] || problems+=("the report is $size bytes (bound $OUTPUT_BOUND)")
-	[ -s "$hw/pids" ] || problems+=("the submission never ran (no pid logged)")
+	[ -s "$log" ] || problems+=("the submission never ran (no pid logged)")
+	if ! grep -q " ns pid:" "$log"; then
+		problems+=("the submission did not log its PID namespace")
+	fi
+	# What it tried to reach and to write: nothing may have got through.
+	if [ "$name" = reaches-out ]; then
+		grep -q '^reach tcp ' "$log" || problems+=("it never tried to reach 192.0.2.1: $(grep '^reach' "$log")")
+		grep '^reach ' "$log" | grep -qv 'unreachable$' && problems+=("not every try met an unreachable network: $(grep '^reach ' "$log" | sort -u | tr '\n' ';')")
+	fi
+	while IFS= read -r line; do
+		path=${line#write }
+		path=${path%%: *}
+		case $path in "$hw"/*) continue ;; esac # its own directories
+		if [ -e "$path" ]; then
+			problems+=("it wrote $path (${line##*: })")
+			rm -f "$path"
+		fi
+	done < <(grep '^write ' "$log")
+	if [ "$name" = writes-outside ] && ! grep -q '^write ' "$log"; then
+		problems+=("it never tried to write")
+	fi
 	[ ${#left[@]} -eq 0 ] || problems+=("still running: $(ps -o pid=,stat=,args= -p "$(
 		IFS=,
 		echo "${left[*]}"
@@ -408,7 +490,79 @@ for case in "${cases[@]}"; do
 	fi
 	# Whatever happened, leave nothing behind.
 	for pid in $(pgrep -f "$hw/build/" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-	while read -r _ pid _; do kill -KILL "$pid" 2>/dev/null; done <"$hw/pids"
+	while read -r pid ns; do
+		[ "$ns" = "$own_ns" ] && kill -KILL "$pid" 2>/dev/null
+	done < <(log_pids "$log")
+	for pid in "${left[@]}"; do kill -KILL "$pid" 2>/dev/null; done
 	rm -rf "$hw/tmp"
 done
+
+# ---------------------------------------------------------------------------
+# The box itself, and the fallback where there is none.
+if [ -n "$sandboxed" ]; then
+	# /proc/net/dev lists the interfaces of the reader's network namespace.
+	seen=$(scripts/isolate --quiet -- sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " "; echo "pid $$"; touch "$0/workbook-box-probe" 2>&1' "$ROOT")
+	if [ "$seen" != "${seen#lo pid }" ] && [ ! -e "$ROOT/workbook-box-probe" ] && [[ $seen == *"Read-only file system"* ]]; then
+		ok "the box has only a loopback, its own PIDs and a read-only project ($(printf '%s' "$seen" | head -n 1))"
+	else
+		not_ok "the box has only a loopback, its own PIDs and a read-only project" "saw: $seen"
+	fi
+	rm -f "$ROOT/workbook-box-probe"
+fi
+
+TAP=1 SANDBOX=off FILTER='inet stream makes' OUT=$work/nobox scripts/check 01 solutions >"$work/nobox.txt" 2>&1
+status=$?
+if [ $status -eq 0 ] && [ "$(grep -c '^sandbox: off (SANDBOX=off)' "$work/nobox.txt")" = 1 ] && grep -q '^ok ' "$work/nobox.txt"; then
+	ok "SANDBOX=off: the check says so in one line and grades as before"
+else
+	not_ok "SANDBOX=off: the check says so in one line and grades as before" "exit $status"
+	details "$work/nobox.txt"
+fi
+
+# no_userns CMD...: run CMD as an unprivileged user (uid 99) in a user
+# namespace that may create no other, as on a distribution that disables
+# unprivileged user namespaces. Needs root (it writes the uid map itself).
+no_userns() {
+	local fifo=$work/userns.fifo pid status
+	rm -f "$fifo" && mkfifo "$fifo" || return 125
+	# shellcheck disable=SC2016 # for the inner shells
+	unshare -U bash -c 'read -r _ <"$0"; exec bash -c '\''echo 0 >/proc/sys/user/max_user_namespaces || exit 125; exec setpriv --reuid=99 --regid=99 --keep-groups "$@"'\'' _ "$@"' "$fifo" "$@" &
+	pid=$!
+	# The map is written from outside, by root, once unshare has made the
+	# namespace and before the inner shell goes on.
+	for _ in $(seq 50); do
+		[ "$(readlink "/proc/$pid/ns/user" 2>/dev/null)" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.1
+	done
+	{ echo '0 0 1000' >"/proc/$pid/uid_map" && echo deny >"/proc/$pid/setgroups" &&
+		echo '0 0 1000' >"/proc/$pid/gid_map"; } 2>/dev/null
+	echo go >"$fifo"
+	wait "$pid"
+	status=$?
+	rm -f "$fifo"
+	return $status
+}
+if [ "$(id -u)" -ne 0 ] || ! no_userns true 2>/dev/null; then
+	printf 'skip - with user namespaces disabled: not run, this needs root to simulate (SANDBOX=off above shows the fallback)\n'
+else
+	# uid 99 may write only its own build directory (and /tmp).
+	mkdir -p "$work/nouserns" && chmod 777 "$work/nouserns"
+	chmod o+rx "$work" 2>/dev/null
+	no_userns env OUT="$work/nouserns/build" TAP=1 FILTER='inet stream makes' \
+		scripts/check 01 solutions >"$work/nouserns.txt" 2>&1
+	status=$?
+	HOSTS=stock no_userns scripts/isolate --explain >"$work/nouserns-hosts.txt" 2>&1
+	hosts_status=$?
+	if [ $status -eq 0 ] && grep -q '^ok ' "$work/nouserns.txt" &&
+		[ "$(grep -c '^sandbox: off (bwrap cannot make its namespaces here: ' "$work/nouserns.txt")" = 1 ] &&
+		[ $hosts_status -eq 3 ] &&
+		grep -q '^isolate: not run: HOSTS=stock needs a private mount namespace' "$work/nouserns-hosts.txt"; then
+		ok "with user namespaces disabled (uid 99, max_user_namespaces 0): one line says the box is off and the check grades; HOSTS=stock is 'not run', exit 3"
+	else
+		not_ok "with user namespaces disabled: one line says the box is off and the check grades; HOSTS=stock is 'not run', exit 3" \
+			"check: exit $status" "HOSTS=stock: exit $hosts_status"
+		details "$work/nouserns.txt"
+		details "$work/nouserns-hosts.txt"
+	fi
+fi
 exit 0

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../hostile.h"
+
 int main(void)
 {
 	const char *log = getenv("HOSTILE_LOG");
@@ -15,7 +17,7 @@ int main(void)
 	char line[4096];
 
 	if (f) {
-		fprintf(f, "pid %ld\n", (long)getpid());
+		fprintf(f, "pid %ld ns %s\n", (long)getpid(), pid_ns());
 		fclose(f);
 	}
 	memset(line, 'x', sizeof(line) - 1);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../../hostile.h"
+
 int main(void)
 {
 	const char *log = getenv("HOSTILE_LOG");
@@ -16,7 +18,7 @@ int main(void)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	if (f) {
-		fprintf(f, "pid %ld\n", (long)getpid());
+		fprintf(f, "pid %ld ns %s\n", (long)getpid(), pid_ns());
 		fclose(f);
 	}
 	for (;;)

@@ -16,13 +16,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../hostile.h"
+
 static void log_pid(unsigned port)
 {
 	const char *log = getenv("HOSTILE_LOG");
 	FILE *f = log ? fopen(log, "a") : NULL;
 
 	if (f) {
-		fprintf(f, "pid %ld port %u\n", (long)getpid(), port);
+		fprintf(f, "pid %ld ns %s port %u\n", (long)getpid(), pid_ns(), port);
 		fclose(f);
 	}
 }

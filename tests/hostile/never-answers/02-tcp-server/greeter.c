@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../hostile.h"
+
 int main(int argc, char *argv[])
 {
 	struct sockaddr_in sa;
@@ -37,7 +39,7 @@ int main(int argc, char *argv[])
 	getsockname(lfd, (struct sockaddr *)&sa, &len);
 	f = log ? fopen(log, "a") : NULL;
 	if (f) {
-		fprintf(f, "pid %ld port %u\n", (long)getpid(), ntohs(sa.sin_port));
+		fprintf(f, "pid %ld ns %s port %u\n", (long)getpid(), pid_ns(), ntohs(sa.sin_port));
 		fclose(f);
 	}
 	printf("listening on 127.0.0.1:%u\n", ntohs(sa.sin_port));

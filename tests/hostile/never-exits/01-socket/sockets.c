@@ -6,13 +6,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../../hostile.h"
+
 int main(void)
 {
 	const char *log = getenv("HOSTILE_LOG");
 	FILE *f = log ? fopen(log, "a") : NULL;
 
 	if (f) {
-		fprintf(f, "pid %ld\n", (long)getpid());
+		fprintf(f, "pid %ld ns %s\n", (long)getpid(), pid_ns());
 		fclose(f);
 	}
 	for (;;)
