@@ -34,6 +34,11 @@ local path = pandoc.path
 local stringify = pandoc.utils.stringify
 
 local DIAGRAMS = os.getenv("BOOK_DIAGRAMS") or "build/book/diagrams"
+-- The diagrams' font, one that scripts/ensure-tools installs. mscgen sizes
+-- boxes and arcs with Helvetica's widths, which Liberation Sans shares (the
+-- same advance width for every character), so its labels fit as laid out;
+-- graphviz measures the font it is given.
+local DIAGRAM_FONT = "Liberation Sans"
 local TAB = 4
 
 local errors = {}
@@ -256,7 +261,8 @@ local function render_diagram(part, img)
   if ext == "msc" then
     cmd = { "mscgen", "-T", "svg", "-o", out, "-i", src }
   else
-    cmd = { "dot", "-Tsvg", "-o", out, src }
+    cmd = { "dot", "-Tsvg", "-Gfontname=" .. DIAGRAM_FONT, "-Nfontname=" .. DIAGRAM_FONT,
+      "-Efontname=" .. DIAGRAM_FONT, "-o", out, src }
   end
   local ok, err = pcall(pandoc.pipe, cmd[1], { table.unpack(cmd, 2) }, "")
   if not ok then
@@ -265,10 +271,15 @@ local function render_diagram(part, img)
     return img
   end
   -- EPUB 3 forbids the external DTD both tools declare; SVG needs none.
+  -- mscgen names Helvetica, which no declared package installs: each
+  -- machine would substitute its own (wider) font and labels would run
+  -- past their boxes. Name the declared font whose widths mscgen used.
   local svg = read_file(out)
   if svg then
+    svg = svg:gsub("<!DOCTYPE[^>]*>%s*", "", 1)
+    svg = svg:gsub('font%-family="Helvetica"', 'font-family="' .. DIAGRAM_FONT .. '"')
     local f = io.open(out, "wb")
-    f:write((svg:gsub("<!DOCTYPE[^>]*>%s*", "", 1)))
+    f:write(svg)
     f:close()
   end
   img.src = out

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The book: it builds in all three formats, its code comes from the real
+# The book: it builds in all its formats, its code comes from the real
 # files, every chapter has the fixed sections, the grader's hints point at
-# real sections, no internal link is broken, and the EPUB is valid.
+# real sections, no internal link is broken, the EPUB is valid, the fonts
+# are the declared ones, and the multi-page HTML works in a browser.
 # One "ok - ..." / "not ok - ..." line per check, details on "#" lines.
 # docs/BOOK.md describes the book's build.
 cd "$(dirname "$0")/../.." || exit 1
@@ -69,6 +70,7 @@ python3 book/checks.py hints
 python3 book/checks.py own-solution
 python3 book/checks.py diagrams
 python3 book/checks.py pasted
+python3 book/checks.py css-fonts
 
 # The book itself (started first, above; the checks of the sources ran meanwhile).
 wait "$book_pid"
@@ -78,6 +80,17 @@ for ext in html epub pdf; do
 	[ -s "$OUT/$NAME.$ext" ]
 	result $? "the book's ${ext^^} is written and not empty ($OUT/$NAME.$ext)" "$work/build.log"
 done
+
+# The multi-page HTML in headless Chromium (each run a few seconds), while
+# the rest is checked: as a reader at a phone's width, and its search.
+browser_pid=
+if [ -s "$OUT/html/index.html" ]; then
+	{
+		python3 book/checks.py browser "$OUT/html"
+		python3 book/checks.py search "$OUT/html"
+	} >"$work/browser.log" 2>&1 &
+	browser_pid=$!
+fi
 
 
 # epubcheck: Debian installs it as a jar that the kernel may not run directly.
@@ -112,6 +125,16 @@ if [ -s "$OUT/$NAME.pdf" ] && command -v pdftotext >/dev/null; then
 	[ $status -eq 0 ] || head -n 40 "$work/pdf-start.txt" >>"$work/pdf.log"
 	result $status "the PDF opens with a contents that gives page numbers" "$work/pdf.log"
 	python3 book/checks.py margins "$OUT/$NAME.pdf"
+	python3 book/checks.py fonts "$OUT/$NAME.pdf"
+fi
+
+if [ -s "$OUT/html/index.html" ]; then
+	python3 book/checks.py multipage "$OUT/html"
+	wait "$browser_pid"
+	cat "$work/browser.log"
+else
+	echo "not ok - the multi-page HTML book is there ($OUT/html)"
+	echo "# there is no $OUT/html/index.html: the book did not build"
 fi
 
 if [ -s "$OUT/$NAME.epub" ]; then
@@ -120,6 +143,7 @@ if [ -s "$OUT/$NAME.epub" ]; then
 	grep -E '^(ERROR|FATAL|WARNING)' "$work/epubcheck.log" >"$work/epubcheck-errors.log"
 	[ -s "$work/epubcheck-errors.log" ] || cp "$work/epubcheck.log" "$work/epubcheck-errors.log"
 	result $status "the EPUB passes epubcheck" "$work/epubcheck-errors.log"
+	python3 book/checks.py epub-fonts "$OUT/$NAME.epub"
 else
 	echo "not ok - the EPUB passes epubcheck"
 	echo "# there is no EPUB: the book did not build"
