@@ -39,7 +39,7 @@ help:
 	@echo '  make snippets            copy marked code regions into the chapters that show them'
 	@echo '  make compile_commands    compile_commands.json for clangd-based editors'
 	@echo '  make deps                install every tool the project uses (Debian/Ubuntu)'
-	@echo '  make clean               remove build/'
+	@echo '  make clean               remove build/ (but not the copies make reset saved)'
 
 check:
 	@scripts/check "$(LESSON)" "$(IMPL)"
@@ -57,8 +57,14 @@ solutions:
 deps:
 	@scripts/ensure-tools all --install
 
+# build/reset/ holds the copies make reset saved of your work: kept, and said so.
 clean:
-	rm -rf build
+	@if [ -n "$$(ls -A build/reset 2>/dev/null)" ]; then \
+		find build -mindepth 1 -maxdepth 1 ! -name reset -exec rm -rf {} +; \
+		echo "removed build/, except build/reset/: the copies make reset saved of your work ($$(ls build/reset | wc -l)); rm -rf build/reset removes them"; \
+	else \
+		rm -rf build; echo "removed build/"; \
+	fi
 
 book:
 	@scripts/book

@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Close FD without letting close() overwrite the errno we want to report. */
@@ -102,4 +104,38 @@ int tcp_listen_announce(const char *host, const char *port, int backlog, char *w
 		return -1;
 	}
 	return lfd;
+}
+
+/* Milliseconds on a clock that only goes forward. */
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tcp_close_drained(int fd)
+{
+	long long deadline = now_ms() + DRAIN_MAX_MS, left;
+	size_t drained = 0;
+	char buf[4096];
+
+	if (shutdown(fd, SHUT_WR) == 0) {
+		while (drained < DRAIN_MAX_BYTES && (left = deadline - now_ms()) > 0) {
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			int ready = poll(&p, 1, (int)left);
+			if (ready == -1 && errno == EINTR)
+				continue;
+			if (ready <= 0)
+				break; /* the time is up, or poll failed */
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break; /* 0: the peer has closed too; -1: it reset */
+			drained += (size_t)n;
+		}
+	}
+	return close(fd);
 }

@@ -55,3 +55,15 @@ bats_jobs() {
 		printf '1\n'
 	fi
 }
+
+# lesson_key SLUG: a hash of everything a student's result on lesson SLUG
+# depends on (its files, its suite, tests/lib, common/), for make progress
+# and make check to share results in build/progress/.
+lesson_key() {
+	(
+		cd "$ROOT" || exit 1
+		find "lessons/$1" "tests/$1.bats" tests/lib common -type f \
+			! -name '*.o' ! -name '*~' ! -name '.*.sw?' -print0 2>/dev/null |
+			LC_ALL=C sort -z | xargs -0 sha256sum
+	) | sha256sum | cut -c1-32
+}

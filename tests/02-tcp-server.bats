@@ -100,6 +100,8 @@ expect_logged() {
 			"$(_tail "$(out greeter)")"
 }
 
+one_socket_left() { [ "$(socket_fds "$1")" -eq 1 ]; }
+
 @test "the server keeps no descriptor per client it has served" {
 	hint "Closing the connection" \
 		"accept() returns a new descriptor for every client: close() it when you are done, or the server runs out after about a thousand clients."
@@ -109,7 +111,9 @@ expect_logged() {
 		greet "client$i"
 		expect_greeted "client$i"
 	done
-	# Each client saw end of file, so the server has closed what it will.
+	# Each client saw end of file and closed; the server closes its side
+	# once it sees theirs close, a moment later.
+	wait_until 10 one_socket_left "$(prog_pid greeter)" || true
 	n=$(socket_fds "$(prog_pid greeter)")
 	[ "$n" -eq 1 ] ||
 		fail_with "the server holds sockets it no longer needs" \
@@ -162,6 +166,41 @@ expect_logged() {
 	greet client
 	expect_greeted client
 	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
+	expect_clean_stderr greeter
+}
+
+# unread_at_server PORT: a connection to the server on PORT has bytes in the
+# server's receive queue (Recv-Q), accepted yet or not.
+unread_at_server() {
+	ss -Htn state established "( sport = :$1 )" | awk '$1 > 0 { found = 1 } END { exit !found }'
+}
+
+@test "a client that sends a line before the greeting gets the greeting and end of file, not a reset" {
+	hint "Closing the connection" \
+		"close() with unread input sends a reset (RST), not FIN: call close_client(cfd), which shuts down the sending side and reads what the client sent before closing."
+	printf 'a line the greeter never asked for\n' >"$BATS_TEST_TMPDIR/line"
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	# Stop the server before it accepts, so that the client's line is
+	# surely waiting, unread, when the server greets and closes.
+	kill -STOP "$(prog_pid greeter)"
+	start client --timeout 30 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+		--send "$BATS_TEST_TMPDIR/line" --idle-ms 8000
+	if ! wait_until --while client 10 unread_at_server "$PORT"; then
+		kill -CONT "$(prog_pid greeter)"
+		fail_with "the client's line never reached the server" \
+			"bytes waiting at the server's side of the connection" "$(ss -tan | tail -n 5)"
+		return 1
+	fi
+	kill -CONT "$(prog_pid greeter)"
+	wait_exit client 20 || return 1
+	LOCAL=$(sed -n 's/^local //p' "$(err client)")
+	if [ "$STATUS" != 0 ]; then
+		fail_with "the connection did not end with end of file" \
+			"'hello, $LOCAL', then end of file (tcpeer exit 0)" \
+			"exit $STATUS after '$(cat "$(out client)")': $(grep -v '^local ' "$(err client)")"
+		return 1
+	fi
+	expect_greeted client
 	expect_clean_stderr greeter
 }
 

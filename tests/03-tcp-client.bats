@@ -6,6 +6,7 @@
 # bats file_tags=resolves-names
 
 load lib/helpers
+load lib/chat
 
 # minicat [--stdin FILE] [--] ARGS...: run the client, bounded, as "minicat".
 minicat() {
@@ -136,6 +137,41 @@ expect_output() {
 			"nothing (the server waited 5 s for end of file, then gave up)"
 	fi
 	expect_output "$BATS_TEST_TMPDIR/q" "the echoed answer"
+}
+
+# in_close_wait PORT: a connection to port PORT is in CLOSE-WAIT (the peer's
+# FIN has arrived; this end has not closed yet).
+in_close_wait() {
+	[ -n "$(ss -Htn state close-wait "( dport = :$1 )")" ]
+}
+left_close_wait() { ! in_close_wait "$1"; }
+
+@test "prints a reply that arrived before its own send or shutdown failed (the server closed without reading)" {
+	hint "When the server closes first" \
+		"When send() or shutdown() fails with EPIPE, ECONNRESET or ENOTCONN, the server has closed: its answer is still in your receive buffer. Go on to the receive loop."
+	printf 'hello, and goodbye: this server reads nothing\n' >"$BATS_TEST_TMPDIR/reply"
+	serve srv --send "$BATS_TEST_TMPDIR/reply"
+	start_typed minicat --timeout 30 -- "$BIN_DIR/minicat" 127.0.0.1 "$PORT"
+	# The server sends its reply and closes without reading anything: once
+	# it has exited and its FIN has reached minicat, a line typed now meets
+	# a closed socket, whose kernel answers with a reset.
+	wait_exit srv 20 || return 1
+	wait_until --while minicat 10 in_close_wait "$PORT" ||
+		fail_with "minicat's connection never saw the server's FIN" \
+			"a connection to port $PORT in CLOSE-WAIT" "$(ss -tan | tail -n 5)"
+	type_line minicat "a line the server never reads"
+	# The reset has arrived when the connection leaves CLOSE-WAIT. Only then
+	# comes end of input, so shutdown() surely meets the reset.
+	wait_until --while minicat 10 left_close_wait "$PORT" || true
+	end_input minicat
+	wait_exit minicat 20 || return 1
+	expect_clean_stderr minicat
+	if [ "$STATUS" != 0 ] && [ "$STATUS" != 1 ]; then
+		fail_with "wrong exit status of minicat" "0, or 1 after printing the reply" \
+			"$STATUS (stderr: $(_tail "$(err minicat)"))"
+	fi
+	expect_same_bytes "what minicat printed (the server's reply, which arrived before the reset)" \
+		"$BATS_TEST_TMPDIR/reply" "$(out minicat)"
 }
 
 @test "binary data with NUL bytes passes intact both ways" {

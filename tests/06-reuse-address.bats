@@ -52,6 +52,37 @@ wait_time_wait() {
 	expect_clean_stderr srv
 }
 
+# unread_at_server PORT: a connection to the server on PORT has bytes in the
+# server's receive queue (Recv-Q), accepted yet or not.
+unread_at_server() {
+	ss -Htn state established "( sport = :$1 )" | awk '$1 > 0 { found = 1 } END { exit !found }'
+}
+
+@test "a client that sends a line before the greeting still gets end of file, not a reset" {
+	hint "How a TCP connection ends" \
+		"close() with unread input sends a reset: end the connection with tcp_close_drained(cfd) (common/tcp.h), as lesson 02's close_client does."
+	printf 'a line nobody asked for\n' >"$BATS_TEST_TMPDIR/line"
+	start_server srv -- "$BIN_DIR/restartable" -n 1 0
+	# Stopped before accept(), the server surely finds the line unread.
+	kill -STOP "$(prog_pid srv)"
+	start c --timeout 30 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+		--send "$BATS_TEST_TMPDIR/line" --idle-ms 8000
+	wait_until --while c 10 unread_at_server "$PORT" || true
+	kill -CONT "$(prog_pid srv)"
+	wait_exit c 20 || return 1
+	if [ "$STATUS" != 0 ]; then
+		fail_with "the connection did not end with end of file" \
+			"the greeting, then end of file (tcpeer exit 0)" \
+			"exit $STATUS after '$(cat "$(out c)")': $(grep -v '^local ' "$(err c)")"
+		return 1
+	fi
+	grep -qaE "$GREETING" "$(out c)" ||
+		fail_with "the greeting is not right" "a line like 'hello 127.0.0.1:PORT, this is process PID'" "$(cat "$(out c)")"
+	wait_exit srv
+	expect_status srv 0
+	expect_clean_stderr srv
+}
+
 @test "restarted at once on the same port, it binds while the old connection is in TIME-WAIT" {
 	hint "SO_REUSEADDR" \
 		"Set SO_REUSEADDR to 1 on the listening socket, before bind(): then TIME-WAIT entries do not block the port."

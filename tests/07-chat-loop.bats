@@ -220,6 +220,28 @@ chat_pair() {
 	wait_line right '^peer: four$'
 }
 
+@test "chat: each typed line goes out with its newline in one call, not in two sends" {
+	hint "A chat in both directions" \
+		"Send the line and its newline with one send_all() (copy them into one buffer): a send of the text and then one of \"\\n\" makes two packets, and the peer may see half a line."
+	local log=$BATS_TEST_TMPDIR/calls
+	# The shim writes down the bytes of every send or write on a socket;
+	# it needs the build without sanitizers.
+	start_typed left -- env LD_PRELOAD="$TOOLS_DIR/preload-sockcalls.so" SOCKCALLS_LOG="$log" \
+		SOCKCALLS_DATA=1 "$PLAIN_DIR/chat" -l 0
+	wait_listening left
+	start_typed right --close "$TYPE_left" -- "$BIN_DIR/chat" 127.0.0.1 "$PORT"
+	wait_line left '^connected 127\.0\.0\.1:[0-9]+$'
+	type_line left "a whole line in one piece"
+	wait_line right '^peer: a whole line in one piece$'
+	# One call (send, write, sendmsg...) must have held the text and its
+	# newline together; a loop that sends the rest after a short count is
+	# fine, since its first call still held both.
+	grep -qaF 'a whole line in one piece\n' "$log" ||
+		fail_with "the line and its newline were passed in separate calls" \
+			"one call with: a whole line in one piece\\n" \
+			"$(grep -a 'data=' "$log" | tail -n 5)"
+}
+
 @test "chat: a line that arrives in pieces is printed whole" {
 	hint "Lines and recv()" \
 		"recv() returns whatever has arrived, maybe half a line: keep the unfinished tail for the next recv()."

@@ -52,8 +52,8 @@ $(_tail "$(err server)")"
 	fi
 }
 
-# wait_empty: wait until every client has left: the server logs "(0 online)"
-# on its last line.
+# wait_empty: wait until every client has left: the server has logged a
+# "left" line for each "joined" line.
 # thread_count PID: how many threads PID has now.
 thread_count() {
 	local task n=0
@@ -63,12 +63,19 @@ thread_count() {
 
 only_main_thread() { [ "$(thread_count "$1")" -eq 1 ]; }
 
-room_empty() { tail -n 1 "$(out server)" | grep -aq '^left .*(0 online)$'; }
+# The server logs after unlocking the room, so two threads' lines may come
+# out in either order: count them instead of reading the last one.
+room_empty() {
+	local joined left
+	joined=$(grep -ac '^joined ' "$(out server)" || true)
+	left=$(grep -ac '^left ' "$(out server)" || true)
+	[ "$joined" -gt 0 ] && [ "$left" -eq "$joined" ] && grep -aq '(0 online)$' "$(out server)"
+}
 
 wait_empty() {
 	if ! wait_until --while server 40 room_empty; then
 		fail_with "the clients were not all taken out of the room" \
-			"the last line 'left ADDR:PORT (0 online)'" \
+			"as many 'left ADDR:PORT (N online)' lines as 'joined' lines, one with (0 online)" \
 			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
 		return 1
 	fi
@@ -157,8 +164,76 @@ wait_empty() {
 	# the rounds are over, that fourth must find its connection closed by the
 	# server (EOF or reset) within 10 s: the effect, not only the log line.
 	crowd crowd 4 -c 3 -m 200 --size 1000 --stalled 1 --expect-drop 10000
-	expect_line server '^dropped 127\.0\.0\.1:[0-9]+ \(too slow\)$' \
-		"the server should drop the client that stopped reading"
+	# The drop may be logged a moment later, by the dropped client's thread.
+	wait_line server '^dropped 127\.0\.0\.1:[0-9]+ \(too slow\)$' ||
+		fail_with "the server should drop the client that stopped reading" \
+			"a line 'dropped ADDR:PORT (too slow)'" "$(_tail "$(out server)")"
+	expect_clean_stderr server
+}
+
+# log_write_blocked PID: a thread of PID sleeps in a write to a full pipe
+# (its wchan names the pipe write; kernels that hide wchan never match).
+log_write_blocked() {
+	grep -qs pipe_write /proc/"$1"/task/*/wchan
+}
+
+# fill_pipe FIFO: write into FIFO, without blocking, until it is full.
+fill_pipe() {
+	python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
+for size in (4096, 1):
+    try:
+        while True:
+            os.write(fd, b"x" * size)
+    except BlockingIOError:
+        pass
+' "$1"
+}
+
+# read_log FD REGEX: read lines from the server's log pipe FD until one
+# matches REGEX (bounded); it is left in $LINE.
+read_log() {
+	local deadline=$(($(_now_ms) + T_LINE * 1000))
+	while [ "$(_now_ms)" -lt "$deadline" ]; do
+		IFS= read -r -t "$T_LINE" -u "$1" LINE || break
+		[[ $LINE =~ $2 ]] && return 0
+	done
+	fail_with "the server's log did not show the line the test waits for" \
+		"a line matching $2" "${LINE:-nothing} (stderr: $(_tail "$(err server)"))"
+	return 1
+}
+
+@test "a log pipe nobody reads does not stop the room (no printf under the lock)" {
+	hint "The mutex and what it protects" \
+		"printf and fflush block when stdout is a full pipe: note what to log while you hold the lock, and print it after unlocking."
+	local log=$BATS_TEST_TMPDIR/log said=$BATS_TEST_TMPDIR/said fd me i
+	mkfifo "$log" "$said"
+	# The test holds the log pipe open and reads it only as far as it likes.
+	exec {fd}<>"$log"
+	# shellcheck disable=SC2016 # $0 and $1 belong to the inner shell
+	start server -- sh -c 'exec "$0" 0 >"$1"' "$BIN_DIR/chat_server" "$log"
+	read_log "$fd" '^listening on .+:[0-9]+$' || return 1
+	PORT=${LINE##*:}
+	start watcher -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 30000
+	read_log "$fd" '\(1 online\)$' || return 1
+	# The talker connects now and sends what the test writes into $said
+	# later (tcpeer reads the whole file before sending it).
+	start talker -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --send "$said" --idle-ms 30000
+	read_log "$fd" '\(2 online\)$' || return 1
+	# From now on nobody reads the log, and it is full.
+	fill_pipe "$log"
+	# A newcomer's join must be logged; that printf blocks for ever.
+	start late -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 30000
+	wait_until 20 log_write_blocked "$(prog_pid server)" || true
+	for i in 1 2 3 4 5; do printf 'still talking %d\n' "$i"; done >"$said"
+	me=$(sed -n 's/^local //p' "$(err talker)")
+	if ! wait_until --while server 15 grep -qxF "[$me] still talking 5" "$(out watcher)"; then
+		fail_with "the room stopped while the server's log was blocked" \
+			"the watcher gets '[$me] still talking 1' to 5" "$(_tail "$(out watcher)")"
+		return 1
+	fi
+	exec {fd}>&-
 	expect_clean_stderr server
 }
 
@@ -219,4 +294,33 @@ wait_empty() {
 		expect_status server 2 "exit status for 'chat_server $args'"
 		expect_stderr_line server '^usage: ' "no usage line for 'chat_server $args'"
 	done
+}
+
+@test "a send that fails with EPIPE does not kill the server (SIGPIPE), whichever call raced it" {
+	hint "SIGPIPE: the signal that kills servers" \
+		"A send to a connection that is gone fails with EPIPE and raises SIGPIPE, which ends the process: use MSG_NOSIGNAL or ignore SIGPIPE."
+	# A real reset makes the server's send fail with EPIPE only when the
+	# client's own thread read the reset first, a race. The shim makes every
+	# send fail with EPIPE and raise SIGPIPE as the kernel then does, so the
+	# test does not depend on who wins.
+	start_server server -- env LD_PRELOAD="$TOOLS_DIR/preload-fail.so" FAIL_CALL=send \
+		FAIL_ERRNO=32 "$PLAIN_DIR/chat_server" 0
+	start first -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '^joined .* \(1 online\)$'
+	# The second join is announced to the first client: that send fails.
+	start second -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	if ! wait_until --while server 20 grep -aq '^dropped .* (Broken pipe)$' "$(out server)"; then
+		if is_running server; then
+			fail_with "the server did not drop the client whose send failed" \
+				"a line 'dropped ADDR:PORT (Broken pipe)'" "$(_tail "$(out server)")"
+		else
+			local status=0
+			wait "$(pid_of server)" 2>/dev/null || status=$?
+			fail_with "the server died when a send failed with EPIPE" \
+				"still running, the client dropped" \
+				"exit status $status (141 is death by SIGPIPE); stderr: $(_tail "$(err server)")"
+		fi
+		return 1
+	fi
+	is_running server || fail_with "the server died after a send failed with EPIPE" "still running" "exited"
 }

@@ -250,6 +250,63 @@ refuse_check() {
 	download_ok next
 }
 
+# size_header N: print N as 8 bytes, most significant first.
+size_header() {
+	local i
+	for i in 56 48 40 32 24 16 8 0; do
+		# shellcheck disable=SC2059 # the format is built on purpose
+		printf "\\$(printf %03o $((($1 >> i) & 255)))"
+	done
+}
+
+@test "a client that sends a newline after its request still gets the whole file and end of file (no reset)" {
+	hint "Threads per client" \
+		"close() with unread input sends a reset, not FIN, and the end of the file is lost: shutdown(SHUT_WR), read and discard until the client closes (bounded), then close()."
+	random_file big $((4 * 1024 * 1024))
+	printf 'big' >"$D/name"
+	{
+		make_frame "$D/name"
+		printf '\n'
+	} >"$D/request"
+	{
+		printf '\0'
+		size_header $((4 * 1024 * 1024))
+		cat "$ROOT/big"
+	} >"$D/want"
+	serve
+	# The request and the newline leave in one send: the newline is surely
+	# in the server's receive buffer, unread, when it has sent the file.
+	run_bounded peer --timeout 30 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --send "$D/request"
+	if [ "$STATUS" != 0 ]; then
+		fail_with "the connection did not end cleanly after the file" \
+			"the whole answer, then end of file (tcpeer exit 0)" \
+			"exit $STATUS after $(wc -c <"$(out peer)") of $(wc -c <"$D/want") bytes: $(_tail "$(err peer)")"
+		return 1
+	fi
+	expect_same_bytes "the answer to a request followed by a newline" "$D/want" "$(out peer)"
+	wait_line srv '^sent big ' || return 1
+	expect_clean_stderr srv
+}
+
+@test "a name that is too long is refused with status 2 even when the server's log has stopped working" {
+	hint "The protocol" \
+		"Save errno right after the call that failed: printf and fflush (your log) may change it, even when they succeed, and here they fail (EPIPE)."
+	head -c 1000 /dev/zero | tr '\0' a >"$D/longname"
+	# The server's stdout is a pipe whose reader takes the listening line,
+	# then closes its end: every later log line fails with EPIPE.
+	start srv -- bash -c '"$@" | { head -n 1; exec 0<&-; echo "log reader gone"; }' _ \
+		"$BIN_DIR/file-server" "$ROOT" 0
+	wait_listening srv || return 1
+	wait_line srv '^log reader gone$' || return 1
+	run_bounded peer -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" --name-file "$D/longname" --idle-ms 8000
+	if ! grep -qx 'status 2' "$(out peer)" || ! grep -q '^message .' "$(out peer)"; then
+		fail_with "a 1000-byte name was not refused once the log failed" \
+			"status 2, then a message frame" "$(cat "$(out peer)" "$(err peer)")"
+		return 1
+	fi
+	expect_clean_stderr srv
+}
+
 @test "a server killed mid-transfer leaves the client with exit 1 and no output file" {
 	hint "The temporary file and rename" \
 		"Write to a temporary file and rename() it only when every byte arrived; on failure, unlink it."

@@ -40,6 +40,7 @@
 
 #include "io.h"
 #include "net.h"
+#include "tcp.h"
 
 #define BACKLOG 16
 
@@ -121,8 +122,8 @@ static int open_listener(const char *host, const char *port, int *gai_rc,
 
 // [snippet serve_one]
 /*
- * Accept one client, greet it, and close the connection: this side closes
- * first, so this side is the one that waits in TIME-WAIT. Returns 0, or -1
+ * Accept one client, greet it, and close the connection: this side sends
+ * its FIN first, so this side is the one that waits in TIME-WAIT. Returns 0, or -1
  * with errno set if accept() failed. A client that vanished before the
  * greeting is only a warning.
  */
@@ -142,7 +143,9 @@ static int serve_one(int lfd)
 	             (long)getpid());
 	if (send_all(cfd, line, (size_t)n) == -1)
 		warn("send to %s", who);
-	if (close(cfd) == -1)
+	/* FIN after the greeting even if the client sent something we never
+	 * read, which would make a plain close() send a reset (lesson 02). */
+	if (tcp_close_drained(cfd) == -1)
 		warn("close %s", who);
 	printf("served %s\n", who);
 	fflush(stdout);

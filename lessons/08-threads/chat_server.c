@@ -51,6 +51,7 @@ struct client {
 	int fd;
 	char name[SOCKADDR_STRLEN]; /* the peer's address, as others see it */
 	int dropped;                /* shut down for being too slow */
+	int drop_error;             /* why: 0 too slow, else send's errno */
 	struct client *next;
 };
 
@@ -86,12 +87,13 @@ static void deliver_locked(const struct client *from, const char *msg, size_t le
 	 * marked C->dropped:
 	 *   n = send(C->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL), again
 	 *   while it fails with EINTR;
-	 *   if n is not len, C is too slow or gone: set C->dropped = 1, print
-	 *   "dropped NAME (too slow)" (or the strerror text when errno is not
-	 *   EAGAIN/EWOULDBLOCK), fflush(stdout), and shutdown(C->fd,
-	 *   SHUT_RDWR) so that its thread wakes up and removes it.
-	 * Never call a send that can block here: every thread waits for the
-	 * lock you hold.
+	 *   if n is not len, C is too slow or gone: set C->dropped = 1 and
+	 *   C->drop_error to 0 if n >= 0 or errno is EAGAIN/EWOULDBLOCK
+	 *   (too slow), else to errno; then shutdown(C->fd, SHUT_RDWR) so
+	 *   that its thread wakes up and removes it (leave_room logs the
+	 *   drop, after unlocking).
+	 * Never call anything that can block here, a send or a printf: every
+	 * thread waits for the lock you hold.
 	 */
 	(void)from;
 	(void)msg;
@@ -123,15 +125,18 @@ static void join_room(struct client *c)
 {
 	char msg[MSG_MAX_LEN];
 	int len = snprintf(msg, sizeof(msg), "* %s joined\n", c->name);
+	int online;
 
 	pthread_mutex_lock(&room.lock);
 	c->next = room.clients;
 	room.clients = c;
-	room.online++;
-	printf("joined %s (%d online)\n", c->name, room.online);
-	fflush(stdout);
+	online = ++room.online;
 	deliver_locked(c, msg, (size_t)len);
 	pthread_mutex_unlock(&room.lock);
+	/* Log only now: a printf to a pipe nobody reads blocks, and under the
+	 * lock it would stop the whole room. */
+	printf("joined %s (%d online)\n", c->name, online);
+	fflush(stdout);
 }
 // [end join_room]
 
@@ -142,6 +147,7 @@ static void leave_room(struct client *c)
 {
 	char msg[MSG_MAX_LEN];
 	int len = snprintf(msg, sizeof(msg), "* %s left\n", c->name);
+	int online, dropped, drop_error;
 
 	pthread_mutex_lock(&room.lock);
 	/*
@@ -150,13 +156,19 @@ static void leave_room(struct client *c)
 	 * where *p == c, set *p = c->next. Until you do, the list keeps a
 	 * client that is freed below: the next broadcast uses freed memory.
 	 */
-	room.online--;
-	printf("left %s (%d online)\n", c->name, room.online);
-	fflush(stdout);
+	online = --room.online;
+	dropped = c->dropped; /* set by other threads, under the lock */
+	drop_error = c->drop_error;
 	deliver_locked(c, msg, (size_t)len);
 	pthread_mutex_unlock(&room.lock);
 	if (close(c->fd) == -1)
 		warn("close %s", c->name);
+	/* The log, as in join_room, only once the lock is free. */
+	if (dropped)
+		printf("dropped %s (%s)\n", c->name,
+		       drop_error == 0 ? "too slow" : strerror(drop_error));
+	printf("left %s (%d online)\n", c->name, online);
+	fflush(stdout);
 	free(c);
 }
 // [end leave_room]

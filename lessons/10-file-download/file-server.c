@@ -241,9 +241,11 @@ static void handle_client(int cfd)
 		return;
 	}
 	if (rc == -1) {
-		say("bad request: %s\n",
-		    errno == EMSGSIZE ? "name too long" : strerror(errno));
-		if (errno == EMSGSIZE)
+		/* Keep frame_recv's errno: say() runs printf and fflush, which
+		 * may change errno even when they succeed. */
+		int e = errno;
+		say("bad request: %s\n", e == EMSGSIZE ? "name too long" : strerror(e));
+		if (e == EMSGSIZE)
 			send_refusal(cfd, REFUSED, "name too long");
 		return;
 	}
@@ -258,7 +260,10 @@ static void *client_thread(void *arg)
 
 	free(arg);
 	handle_client(cfd);
-	close(cfd);
+	/* Not close() alone: a client may have sent more than its request
+	 * (a newline, say), and close() with unread input resets the
+	 * connection, which can destroy the end of the file in flight. */
+	tcp_close_drained(cfd);
 	pthread_mutex_lock(&active_lock);
 	if (--active == 0)
 		pthread_cond_broadcast(&all_done);

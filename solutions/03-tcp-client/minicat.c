@@ -10,8 +10,9 @@
  * Usage: minicat HOST PORT
  *   HOST   a name (localhost), an IPv4 address or an IPv6 address
  *   PORT   a port number or a service name (http)
- *   Exit 0 when the server has closed the connection, 1 on any error,
- *   2 on bad usage.
+ *   Exit 0 when the server has closed the connection (also when it closed
+ *   before reading all of standard input: what it sent is printed), 1 on
+ *   any error, 2 on bad usage.
  *
  * Try:
  *   greeter 0                               (lesson 02) in one terminal, then
@@ -175,6 +176,18 @@ static int print_replies(int fd, const char **failed)
 }
 // [end print_replies]
 
+// [snippet peer_closed]
+/*
+ * Did the call that just failed with error E fail because the server closed
+ * or reset the connection? Then what it sent before is still waiting in our
+ * receive buffer, and must be printed before we give up.
+ */
+static int peer_closed(int e)
+{
+	return e == EPIPE || e == ECONNRESET || e == ENOTCONN;
+}
+// [end peer_closed]
+
 int main(int argc, char *argv[])
 {
 	const char *host, *port, *failed = "";
@@ -198,10 +211,12 @@ int main(int argc, char *argv[])
 		errx(1, "%s: %s", host, gai_strerror(gai_rc));
 	if (fd == -1)
 		err(1, "connect to %s:%s", host, port);
-	if (send_input(fd, &failed) == -1)
+	/* A server may answer and close without reading all we send: then
+	 * send() or shutdown() fails, but its answer has arrived all the same. */
+	if (send_input(fd, &failed) == -1 && !peer_closed(errno))
 		err(1, "%s", failed);
 	/* Half-close: the server reads end of file, and can still answer. */
-	if (shutdown(fd, SHUT_WR) == -1)
+	if (shutdown(fd, SHUT_WR) == -1 && !peer_closed(errno))
 		err(1, "shutdown");
 	if (print_replies(fd, &failed) == -1)
 		err(1, "%s", failed);

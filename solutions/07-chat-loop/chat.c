@@ -95,12 +95,18 @@ static enum step show_line(int fd, const char *text, size_t len)
 	return GO_ON;
 }
 
-/* Send one typed line to FD, or end the conversation on "/quit". */
+/* Send one typed line to FD, newline included, or end the conversation on
+ * "/quit". The line and its newline go in one send: two sends would put
+ * them in two packets, and a peer could see half a line arrive. */
 static enum step send_line(int fd, const char *text, size_t len)
 {
+	char line[LINE_MAX_LEN + 1];
+
 	if (len == 5 && memcmp(text, "/quit", 5) == 0)
 		return WE_LEFT;
-	if (send_all(fd, text, len) == -1 || send_all(fd, "\n", 1) == -1) {
+	memcpy(line, text, len); /* len <= LINE_MAX_LEN: see take_lines */
+	line[len] = '\n';
+	if (send_all(fd, line, len + 1) == -1) {
 		warn("send");
 		return BROKEN;
 	}
@@ -271,7 +277,10 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	how = talk(fd);
-	if (close(fd) == -1)
+	/* After /quit the peer may still be typing: a plain close() with its
+	 * lines unread would reset the connection and could destroy our own
+	 * last lines in flight. FIN first, then wait (bounded) for its close. */
+	if (tcp_close_drained(fd) == -1)
 		warn("close");
 	if (how == BROKEN)
 		return 1;

@@ -48,6 +48,7 @@ struct client {
 	int fd;
 	char name[SOCKADDR_STRLEN]; /* the peer's address, as others see it */
 	int dropped;                /* shut down for being too slow */
+	int drop_error;             /* why: 0 too slow, else send's errno */
 	struct client *next;
 };
 
@@ -87,13 +88,13 @@ static void deliver_locked(const struct client *from, const char *msg, size_t le
 		if (n == (ssize_t)len)
 			continue;
 		c->dropped = 1;
-		if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK)
-			printf("dropped %s (too slow)\n", c->name);
-		else
-			printf("dropped %s (%s)\n", c->name, strerror(errno));
-		fflush(stdout);
-		/* Its thread is blocked in recv(): this makes recv() return 0.
-		 * It fails only if the connection is already gone, and then
+		c->drop_error =
+		    n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
+		/* No log line here: stdout may be a pipe nobody reads, and a
+		 * blocked printf would hold the lock. C's own thread logs the
+		 * drop in leave_room, after unlocking.
+		 * That thread is blocked in recv(): this makes recv() return
+		 * 0. It fails only if the connection is already gone, and then
 		 * that thread has been woken anyway. */
 		(void)shutdown(c->fd, SHUT_RDWR);
 	}
@@ -124,15 +125,18 @@ static void join_room(struct client *c)
 {
 	char msg[MSG_MAX_LEN];
 	int len = snprintf(msg, sizeof(msg), "* %s joined\n", c->name);
+	int online;
 
 	pthread_mutex_lock(&room.lock);
 	c->next = room.clients;
 	room.clients = c;
-	room.online++;
-	printf("joined %s (%d online)\n", c->name, room.online);
-	fflush(stdout);
+	online = ++room.online;
 	deliver_locked(c, msg, (size_t)len);
 	pthread_mutex_unlock(&room.lock);
+	/* Log only now: a printf to a pipe nobody reads blocks, and under the
+	 * lock it would stop the whole room. */
+	printf("joined %s (%d online)\n", c->name, online);
+	fflush(stdout);
 }
 // [end join_room]
 
@@ -143,6 +147,7 @@ static void leave_room(struct client *c)
 {
 	char msg[MSG_MAX_LEN];
 	int len = snprintf(msg, sizeof(msg), "* %s left\n", c->name);
+	int online, dropped, drop_error;
 
 	pthread_mutex_lock(&room.lock);
 	for (struct client **p = &room.clients; *p != NULL; p = &(*p)->next) {
@@ -151,13 +156,19 @@ static void leave_room(struct client *c)
 			break;
 		}
 	}
-	room.online--;
-	printf("left %s (%d online)\n", c->name, room.online);
-	fflush(stdout);
+	online = --room.online;
+	dropped = c->dropped; /* set by other threads, under the lock */
+	drop_error = c->drop_error;
 	deliver_locked(c, msg, (size_t)len);
 	pthread_mutex_unlock(&room.lock);
 	if (close(c->fd) == -1)
 		warn("close %s", c->name);
+	/* The log, as in join_room, only once the lock is free. */
+	if (dropped)
+		printf("dropped %s (%s)\n", c->name,
+		       drop_error == 0 ? "too slow" : strerror(drop_error));
+	printf("left %s (%d online)\n", c->name, online);
+	fflush(stdout);
 	free(c);
 }
 // [end leave_room]

@@ -5,10 +5,17 @@
  * the program notices a failing call and reports it, which is otherwise hard
  * to provoke. Environment:
  *   FAIL_CALL   which call fails: socket, bind, listen, accept, connect,
- *               setsockopt, getsockname or getpeername
+ *               setsockopt, getsockname or getpeername; or "send": every
+ *               call that sends on a socket (send, sendto, sendmsg, and
+ *               write or writev on a socket), counted together
  *   FAIL_ERRNO  the errno it fails with, as a number (default EMFILE)
  *   FAIL_AFTER  how many calls succeed before the first failure (default 0)
- * Every call after that fails too. Works with the unsanitized builds (ASan
+ * Every call after that fails too. A send that fails with EPIPE does what
+ * the kernel does when the peer has gone: it raises SIGPIPE in the calling
+ * thread unless the call passed MSG_NOSIGNAL (write and writev cannot), so
+ * a program that neither ignores SIGPIPE nor passes the flag dies of it, on
+ * every run, not only when a reset happens to race a send. Works with the
+ * unsanitized builds (ASan
  * wants to be first in the library list). Built as GNU C, not ISO C: see
  * scripts/build-tools.
  */
@@ -17,7 +24,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 /* Should this call of NAME fail? Counts the calls of the chosen one. */
 static int should_fail(const char *name)
@@ -96,4 +107,68 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		return -1;
 	return REAL("getpeername", int (*)(int, struct sockaddr *, socklen_t *))(fd, sa,
 	                                                                         len);
+}
+
+/* Should this send (FLAGS as passed) fail? If it fails with EPIPE, raise
+ * SIGPIPE as the kernel would, unless MSG_NOSIGNAL asked it not to. */
+static int send_should_fail(int flags)
+{
+	if (!should_fail("send"))
+		return 0;
+	if (errno == EPIPE && !(flags & MSG_NOSIGNAL)) {
+		raise(SIGPIPE);
+		errno = EPIPE; /* a handler may have changed it */
+	}
+	return 1;
+}
+
+/* Is FD a socket? write() and writev() fail only on sockets. */
+static int is_socket(int fd)
+{
+	struct stat st;
+	int saved = errno;
+	int yes = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+
+	errno = saved;
+	return yes;
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	if (send_should_fail(flags))
+		return -1;
+	return REAL("send", ssize_t(*)(int, const void *, size_t, int))(fd, buf, len,
+	                                                                flags);
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa,
+               socklen_t sa_len)
+{
+	if (send_should_fail(flags))
+		return -1;
+	return REAL("sendto",
+	            ssize_t(*)(int, const void *, size_t, int, const struct sockaddr *,
+	                       socklen_t))(fd, buf, len, flags, sa, sa_len);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (send_should_fail(flags))
+		return -1;
+	return REAL("sendmsg", ssize_t(*)(int, const struct msghdr *, int))(fd, msg,
+	                                                                    flags);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	if (is_socket(fd) && send_should_fail(0))
+		return -1;
+	return REAL("write", ssize_t(*)(int, const void *, size_t))(fd, buf, len);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int count)
+{
+	if (is_socket(fd) && send_should_fail(0))
+		return -1;
+	return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(fd, iov, count);
 }

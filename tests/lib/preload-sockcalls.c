@@ -9,7 +9,13 @@
  *   setsockopt fd=3 level=SOL_SOCKET name=SO_REUSEADDR value=1 rc=0
  *   bind fd=3 port=5000 rc=0
  *   listen fd=3 rc=0
- * Levels and names it does not know are written as numbers. Works with the
+ * Levels and names it does not know are written as numbers. With
+ * SOCKCALLS_DATA=1 it also writes one line per call that sends on a socket
+ * (send, sendto, sendmsg, write, writev), with the bytes the program passed
+ * in that one call, so a test can see how a program cuts its output:
+ *   send fd=3 len=6 rc=6 data=hello\n
+ * (a newline is written \n, a backslash \\, other unprintable bytes \xHH;
+ * past 512 bytes, "..."). Works with the
  * unsanitized builds (ASan wants to be first in the library list). Built as
  * GNU C, not ISO C: see scripts/build-tools.
  */
@@ -23,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
@@ -32,7 +40,7 @@ static void note(const char *fmt, ...)
 {
 	const char *path = getenv("SOCKCALLS_LOG");
 	int saved = errno, fd, n;
-	char line[256];
+	char line[2560];
 	va_list ap;
 
 	if (path == NULL)
@@ -45,7 +53,9 @@ static void note(const char *fmt, ...)
 		if (n > 0) {
 			size_t len =
 			    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-			ssize_t w = write(fd, line, len);
+			/* The real write: ours below would log this one too. */
+			ssize_t w = REAL("write", ssize_t(*)(int, const void *, size_t))(
+			    fd, line, len);
 			(void)w; /* a test log is best effort */
 		}
 		close(fd);
@@ -123,5 +133,115 @@ int listen(int fd, int backlog)
 	int rc = REAL("listen", int (*)(int, int))(fd, backlog);
 
 	note("listen fd=%d rc=%d\n", fd, rc);
+	return rc;
+}
+
+/* Log one sending call of LEN bytes, of which BUF holds the first HAVE, if
+ * SOCKCALLS_DATA asks for it. */
+static void note_data(const char *call, int fd, const void *buf, size_t have, size_t len,
+                      ssize_t rc)
+{
+	const unsigned char *p = buf;
+	char text[512 * 4 + 8];
+	size_t i, o = 0;
+
+	if (getenv("SOCKCALLS_DATA") == NULL)
+		return;
+	for (i = 0; i < have && i < 512; i++) {
+		if (p[i] == '\n')
+			o += (size_t)sprintf(text + o, "\\n");
+		else if (p[i] == '\\')
+			o += (size_t)sprintf(text + o, "\\\\");
+		else if (p[i] >= ' ' && p[i] < 127)
+			text[o++] = (char)p[i];
+		else
+			o += (size_t)sprintf(text + o, "\\x%02x", p[i]);
+	}
+	text[o] = '\0';
+	note("%s fd=%d len=%zu rc=%zd data=%s%s\n", call, fd, len, rc, text,
+	     i < len ? "..." : "");
+}
+
+/* Copy the first bytes of IOV into BUF (SIZE bytes); returns the total length. */
+static size_t gather(const struct iovec *iov, int count, char *buf, size_t size,
+                     size_t *copied)
+{
+	size_t total = 0;
+
+	*copied = 0;
+	for (int i = 0; i < count; i++) {
+		size_t n = iov[i].iov_len;
+		if (*copied < size) {
+			size_t take = n < size - *copied ? n : size - *copied;
+			memcpy(buf + *copied, iov[i].iov_base, take);
+			*copied += take;
+		}
+		total += n;
+	}
+	return total;
+}
+
+static int is_socket(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t rc =
+	    REAL("send", ssize_t(*)(int, const void *, size_t, int))(fd, buf, len, flags);
+	note_data("send", fd, buf, len, len, rc);
+	return rc;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+               socklen_t tolen)
+{
+	ssize_t rc = REAL("sendto", ssize_t(*)(int, const void *, size_t, int,
+	                                       const struct sockaddr *, socklen_t))(
+	    fd, buf, len, flags, to, tolen);
+	note_data("sendto", fd, buf, len, len, rc);
+	return rc;
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t rc =
+	    REAL("sendmsg", ssize_t(*)(int, const struct msghdr *, int))(fd, msg, flags);
+	char buf[512];
+	size_t copied;
+
+	size_t len =
+	    gather(msg->msg_iov, (int)msg->msg_iovlen, buf, sizeof(buf), &copied);
+	note_data("sendmsg", fd, buf, copied, len, rc);
+	return rc;
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	ssize_t rc = REAL("write", ssize_t(*)(int, const void *, size_t))(fd, buf, len);
+	int saved = errno; /* fstat must not change what the caller sees */
+
+	if (is_socket(fd))
+		note_data("write", fd, buf, len, len, rc);
+	errno = saved;
+	return rc;
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int count)
+{
+	ssize_t rc =
+	    REAL("writev", ssize_t(*)(int, const struct iovec *, int))(fd, iov, count);
+	int saved = errno;
+	char buf[512];
+	size_t copied;
+
+	if (is_socket(fd)) {
+		size_t len = gather(iov, count, buf, sizeof(buf), &copied);
+		note_data("writev", fd, buf, copied, len, rc);
+	}
+	errno = saved;
 	return rc;
 }

@@ -94,13 +94,16 @@ fi
 # ---------------------------------------------------------------------------
 # Grading: table, exit status, JUnit, Gradescope.
 n01=$(suite_count 01-socket)
+# Points: the tests the untouched skeleton passes are given, worth nothing.
+g01=$(grep -c "^01-socket	" tests/given.txt)
+p01=$((n01 - g01))
 
 IMPL=solutions scripts/grade 01 >"$work/grade-sol.txt" 2>&1
 status=$?
-if [ $status -eq 0 ] && grep -qE "^01-socket +$n01 +$n01 +all pass" "$work/grade-sol.txt"; then
-	ok "make grade LESSON=01 IMPL=solutions: $n01 of $n01, exit 0"
+if [ $status -eq 0 ] && grep -qE "^01-socket +$p01 +$p01 +all pass" "$work/grade-sol.txt"; then
+	ok "make grade LESSON=01 IMPL=solutions: $p01 of $p01 (and $g01 given), exit 0"
 else
-	not_ok "make grade LESSON=01 IMPL=solutions: $n01 of $n01, exit 0" "exit $status"
+	not_ok "make grade LESSON=01 IMPL=solutions: $p01 of $p01 (and $g01 given), exit 0" "exit $status"
 	details "$work/grade-sol.txt"
 fi
 
@@ -109,20 +112,20 @@ jq_gradescope() {
 	jq -e --argjson score "$2" --argjson max "$3" '
 		(.score | type) == "number" and .score == $score
 		and (.max_score | type) == "number" and .max_score == $max
-		and (.tests | type) == "array" and (.tests | length) == $max
+		and (.tests | type) == "array" and ([.tests[] | select(.max_score > 0)] | length) == $max
 		and all(.tests[];
 			(.name | type) == "string" and (.name | length) > 0
 			and (.score | type) == "number" and (.max_score | type) == "number"
 			and .score <= .max_score
 			and (.status == "passed" or .status == "failed")
-			and ((.status == "passed") == (.score == .max_score))
+			and (.max_score == 0 or ((.status == "passed") == (.score == .max_score)))
 			and (.output | type) == "string")
 		and ([.tests[].score] | add) == .score' "$1" >/dev/null
 }
 
 OUT=$work/results.json IMPL=solutions scripts/grade 01 gradescope >"$work/grade-gs.txt" 2>&1
 status=$?
-if [ $status -eq 0 ] && jq_gradescope "$work/results.json" "$n01" "$n01"; then
+if [ $status -eq 0 ] && jq_gradescope "$work/results.json" "$p01" "$p01"; then
 	ok "FORMAT=gradescope writes a results.json with score, max_score and tests[] (name, score, max_score, status, output)"
 else
 	not_ok "FORMAT=gradescope writes a valid results.json" "exit $status"
@@ -134,7 +137,7 @@ fi
 OUT=$work/results-nobuild.json IMPL=$ROOT/tests/hostile/does-not-compile \
 	scripts/grade 01 gradescope >"$work/grade-nobuild.txt" 2>&1
 status=$?
-if [ $status -eq 1 ] && jq_gradescope "$work/results-nobuild.json" 0 "$n01" &&
+if [ $status -eq 1 ] && jq_gradescope "$work/results-nobuild.json" 0 "$p01" &&
 	jq -e 'all(.tests[]; .output | test("does not compile"))' "$work/results-nobuild.json" >/dev/null; then
 	ok "a lesson that does not compile scores 0 of $n01 (every test failed, the compiler's message as output), exit 1"
 else
@@ -191,7 +194,7 @@ proj=$work/project
 mkdir -p "$proj/tests" "$proj/lessons" "$proj/solutions"
 cp -R Makefile scripts common "$proj/"
 cp -R tests/lib tests/01-socket.bats "$proj/tests/"
-cp -R lessons/01-socket "$proj/lessons/"
+cp -R lessons/01-socket lessons/.pristine "$proj/lessons/"
 cp -R solutions/01-socket "$proj/solutions/"
 cp .gitignore "$proj/" 2>/dev/null
 git -C "$proj" init -q && git -C "$proj" add -A &&
@@ -289,7 +292,7 @@ fi
 watch_case polling WATCH_POLL=1
 
 # compile_commands.json: every C file, valid JSON, and the commands compile.
-(cd "$proj" && make -s compile_commands) >"$work/cc.txt" 2>&1
+(cd "$proj" && make -s compile_commands SOLUTIONS=1) >"$work/cc.txt" 2>&1
 cc_json=$proj/compile_commands.json
 want_files=$(cd "$proj" && ls lessons/*/*.c solutions/*/*.c common/*.c tests/lib/*.c | wc -l)
 if [ -f "$cc_json" ] && jq -e --argjson n "$want_files" '
