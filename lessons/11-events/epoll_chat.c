@@ -156,7 +156,7 @@ static int serve(int epfd, int lfd, long count)
 		}
 		/* Only now may clients be freed: EVENTS may still name them
 		 * until the loop above is done with this turn. */
-		room_remove_gone(&room);
+		room_end_turn(&room);
 	}
 	room_free(&room);
 	return status;

@@ -114,7 +114,7 @@ static int serve(int lfd, long count)
 		 * handle_client_events(&room, room.clients[i - 1], revents);
 		 * if pfds[0] has POLLIN, room_accept(&room, lfd, count): 1 means
 		 * out of descriptors (warn("accept") and set paused = 1), -1
-		 * ends the loop. Last, room_remove_gone(&room).
+		 * ends the loop. Last, room_end_turn(&room).
 		 * Until then, this accepts without waiting and serves nobody.
 		 */
 		(void)n;
@@ -123,7 +123,7 @@ static int serve(int lfd, long count)
 			status = -1;
 			break;
 		}
-		room_remove_gone(&room);
+		room_end_turn(&room);
 	}
 	free(pfds);
 	room_free(&room);

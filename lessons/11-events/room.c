@@ -95,24 +95,22 @@ static int reserve_out(struct client *c, size_t len)
 
 // [snippet queue_for]
 /*
- * Give MSG to C. When nothing is queued yet, try to send it at once: most
- * of the time the socket takes it all and no buffer is needed. Whatever the
- * socket does not take waits in C's queue for the next POLLOUT; a client
- * whose queue would pass OUT_MAX has stopped reading and is dropped.
+ * Give MSG to C: add it to the end of C's queue. Nothing is sent here: the
+ * loop sends each client's whole queue once, at the end of the turn
+ * (room_end_turn), so that the hundred lines a turn may bring go out in one
+ * send() per client rather than one each. A client whose queue would pass
+ * OUT_MAX has stopped reading and is dropped.
  */
 static void queue_for(struct client *c, const char *msg, size_t len)
 {
 	if (c->gone)
 		return;
 	/*
-	 * TODO 2: send now, queue the rest (chapter: "Output buffers and slow
-	 * clients"). When C's queue is empty (c->out_len == c->out_off), try
-	 * send(c->fd, msg, len, MSG_NOSIGNAL) once: on -1 let send_failed(c)
-	 * decide (EAGAIN is not an error), and skip the N bytes it took. Then,
-	 * if bytes remain, make room with reserve_out() (on -1:
-	 * drop_client(c, "too slow") and return) and copy them to the end of
-	 * the queue: c->out + c->out_len.
-	 * Until then, this sends with one blocking call and ignores the result.
+	 * TODO 2: queue it (chapter: "Output buffers and slow clients"). Make
+	 * room for LEN more bytes with reserve_out(c, len); on -1 call
+	 * drop_client(c, "too slow") and return. Then copy MSG to the end of
+	 * the queue, c->out + c->out_len, and add LEN to c->out_len.
+	 * Until then, this sends at once with one call and ignores the result.
 	 */
 	(void)reserve_out;
 	(void)send(c->fd, msg, len, MSG_NOSIGNAL);
@@ -257,6 +255,23 @@ void client_on_writable(struct client *c)
 	(void)send_failed;
 }
 // [end client_on_writable]
+
+// [snippet room_end_turn]
+size_t room_end_turn(struct room *room)
+{
+	size_t removed = 0, n;
+
+	/* Sending can find a client gone, and each departure is announced to
+	 * the others: go on until a pass removes nobody. */
+	do {
+		for (size_t i = 0; i < room->count; i++)
+			client_on_writable(room->clients[i]);
+		n = room_remove_gone(room);
+		removed += n;
+	} while (n > 0);
+	return removed;
+}
+// [end room_end_turn]
 
 int client_wants_out(const struct client *c)
 {

@@ -138,7 +138,7 @@ static int serve(int lfd, long count)
 				break;
 			}
 		}
-		room_remove_gone(&room);
+		room_end_turn(&room);
 	}
 	free(pfds);
 	room_free(&room);

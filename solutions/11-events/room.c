@@ -89,26 +89,15 @@ static int reserve_out(struct client *c, size_t len)
 
 // [snippet queue_for]
 /*
- * Give MSG to C. When nothing is queued yet, try to send it at once: most
- * of the time the socket takes it all and no buffer is needed. Whatever the
- * socket does not take waits in C's queue for the next POLLOUT; a client
- * whose queue would pass OUT_MAX has stopped reading and is dropped.
+ * Give MSG to C: add it to the end of C's queue. Nothing is sent here: the
+ * loop sends each client's whole queue once, at the end of the turn
+ * (room_end_turn), so that the hundred lines a turn may bring go out in one
+ * send() per client rather than one each. A client whose queue would pass
+ * OUT_MAX has stopped reading and is dropped.
  */
 static void queue_for(struct client *c, const char *msg, size_t len)
 {
 	if (c->gone)
-		return;
-	if (c->out_len == c->out_off) {
-		ssize_t n = send(c->fd, msg, len, MSG_NOSIGNAL);
-
-		if (n == -1 && send_failed(c) == -1)
-			return;
-		if (n > 0) {
-			msg += n;
-			len -= (size_t)n;
-		}
-	}
-	if (len == 0)
 		return;
 	if (reserve_out(c, len) == -1) {
 		drop_client(c, "too slow");
@@ -271,6 +260,23 @@ void client_on_writable(struct client *c)
 		c->out_off = c->out_len = 0;
 }
 // [end client_on_writable]
+
+// [snippet room_end_turn]
+size_t room_end_turn(struct room *room)
+{
+	size_t removed = 0, n;
+
+	/* Sending can find a client gone, and each departure is announced to
+	 * the others: go on until a pass removes nobody. */
+	do {
+		for (size_t i = 0; i < room->count; i++)
+			client_on_writable(room->clients[i]);
+		n = room_remove_gone(room);
+		removed += n;
+	} while (n > 0);
+	return removed;
+}
+// [end room_end_turn]
 
 int client_wants_out(const struct client *c)
 {

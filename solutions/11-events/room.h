@@ -68,7 +68,8 @@ void client_on_readable(struct room *room, struct client *c);
 
 /*
  * C's socket can take more: send what is queued for it, until the queue is
- * empty or send() says EAGAIN. An error marks C gone.
+ * empty or send() says EAGAIN. An error marks C gone. Does nothing for a
+ * client with nothing queued.
  */
 void client_on_writable(struct client *c);
 
@@ -83,11 +84,21 @@ void client_on_error(struct client *c);
 
 /*
  * Remove every client marked gone: close it, log "left", and tell the
- * others, which may mark more clients gone (they are removed too). Call it
- * once at the end of each loop turn, never while walking a list of events
- * that may still name a client. Returns how many were removed.
+ * others, which may mark more clients gone (they are removed too). Never
+ * call it while walking a list of events that may still name a client:
+ * room_end_turn does, once the turn's events are handled. Returns how many
+ * were removed.
  */
 size_t room_remove_gone(struct room *room);
+
+/*
+ * End a loop turn: send every client what was queued for it during the turn
+ * (one send() per client, as much as its socket takes), then remove the
+ * clients that are gone (room_remove_gone), and repeat while removing them
+ * queued more. What a socket does not take waits for its POLLOUT. Returns
+ * how many clients were removed.
+ */
+size_t room_end_turn(struct room *room);
 
 /* Close and free everything left in ROOM. */
 void room_free(struct room *room);
