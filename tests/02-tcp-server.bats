@@ -144,6 +144,7 @@ one_socket_left() { [ "$(socket_fds "$1")" -eq 1 ]; }
 	start_server greeter -- "$BIN_DIR/greeter" 0
 	greet early --close
 	greet early2 --close
+	paused greeter gone_clients --close 3
 	greet client
 	expect_greeted client
 	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
@@ -158,6 +159,10 @@ one_socket_left() { [ "$(socket_fds "$1")" -eq 1 ]; }
 	for i in 1 2 3; do
 		greet "reset$i" --reset
 	done
+	# Resets the server meets only after they happened: getpeername() or
+	# send() fails for each, and each descriptor must still be closed (the
+	# teardown's invariants count them).
+	paused greeter gone_clients --reset 3
 	greet client
 	expect_greeted client
 	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
@@ -206,6 +211,36 @@ unread_at_server() {
 	[ "$LINE" = "listening on [::1]:$PORT" ] ||
 		fail_with "the server does not say it listens on ::1" "listening on [::1]:$PORT" "$LINE"
 	HOST=::1 greet client
+	expect_greeted client
+	expect_logged "$LOCAL"
+}
+
+@test "bound to ::, an IPv4 client is logged and greeted as its v4-mapped address [::ffff:127.0.0.1]:PORT" {
+	hint "Filling in an address" \
+		"A peer of an IPv6 socket is a struct sockaddr_in6, even an IPv4 one (::ffff:127.0.0.1, 16 characters): hold it in a sockaddr_storage and size the text with INET6_ADDRSTRLEN."
+	need_dual_stack
+	start_server greeter -- "$BIN_DIR/greeter" 0 ::
+	[ "$LINE" = "listening on [::]:$PORT" ] ||
+		fail_with "the server does not say it listens on ::" "listening on [::]:$PORT" "$LINE"
+	greet client
+	local me got
+	me=$(mapped "$LOCAL")
+	got=$(cat "$(out client)")
+	[ "$got" = "hello, $me" ] ||
+		fail_with "the IPv4 client of a server on :: got the wrong greeting" "hello, $me" "$got"
+	expect_logged "$me"
+}
+
+@test "a client at a 39-character IPv6 address (private namespace) is logged and greeted whole" {
+	hint "Filling in an address" \
+		"An IPv6 address in text takes up to 45 characters (INET6_ADDRSTRLEN counts the NUL): size the buffer for it, and check inet_ntop()'s result."
+	local long=fd00:1234:5678:9abc:def0:1234:5678:9abc
+	private_net "$long"
+	start_server greeter -- "${IN_NET[@]}" "$BIN_DIR/greeter" 0 "$long"
+	[ "$LINE" = "listening on [$long]:$PORT" ] ||
+		fail_with "the server does not say it listens on $long" "listening on [$long]:$PORT" "$LINE"
+	run_bounded client --timeout 20 -- "${IN_NET[@]}" "$TOOLS_DIR/tcpeer" connect "$long" "$PORT" --idle-ms 5000
+	LOCAL=$(sed -n 's/^local //p' "$(err client)")
 	expect_greeted client
 	expect_logged "$LOCAL"
 }

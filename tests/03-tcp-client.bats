@@ -65,6 +65,35 @@ expect_output() {
 	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed (the server sent 100 bytes at a time)"
 }
 
+@test "prints all of a 512 KiB reply, byte for byte" {
+	hint "Receiving until end of file" \
+		"Write exactly the bytes each recv() returned (a loop of write() until all are out), and keep receiving until recv() returns 0."
+	head -c $((512 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/reply"
+	serve srv --send "$BATS_TEST_TMPDIR/reply"
+	minicat -- 127.0.0.1 "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed (the server sent 524288 bytes)"
+}
+
+@test "an empty standard input: ends its side at once and prints the reply" {
+	hint "Half-closing: shutdown versus close" \
+		"read() returning 0 at once is an empty input: send nothing, shutdown(SHUT_WR), and still print what the server answers."
+	printf 'answer to nothing\n' >"$BATS_TEST_TMPDIR/reply"
+	serve srv --after-eof --send "$BATS_TEST_TMPDIR/reply" --record "$BATS_TEST_TMPDIR/got"
+	minicat --stdin /dev/null -- 127.0.0.1 "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed after sending nothing"
+	wait_line srv '^received 0 bytes$'
+}
+
+@test "connects to a v4-mapped IPv6 address (::ffff:127.0.0.1)" {
+	hint "Resolving names: getaddrinfo" \
+		"Make the socket with the family getaddrinfo returned (AF_INET6 for ::ffff:127.0.0.1), and pass ai_addr and ai_addrlen to connect() as they are."
+	need_dual_stack
+	printf 'over a mapped address\n' >"$BATS_TEST_TMPDIR/reply"
+	serve srv --send "$BATS_TEST_TMPDIR/reply"
+	minicat -- ::ffff:127.0.0.1 "$PORT"
+	expect_output "$BATS_TEST_TMPDIR/reply" "what minicat printed"
+}
+
 @test "sends all of a large standard input (4 MiB) before ending its side" {
 	hint "Sending everything: the send loop" \
 		"Read standard input in a loop until read() returns 0, and send every block you read: one read() gives at most one buffer."

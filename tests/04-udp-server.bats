@@ -138,6 +138,35 @@ expect_reply() {
 	expect_reply "the reply over IPv6" "$msg" "$msg.got"
 }
 
+@test "bound to ::, it answers an IPv4 client at its v4-mapped address (::ffff:127.0.0.1)" {
+	hint "Binding a UDP socket" \
+		"The sender of a datagram to an IPv6 socket is a struct sockaddr_in6, even an IPv4 one: receive into a sockaddr_storage, and give sendto() the length recvfrom() returned."
+	need_dual_stack
+	start_server srv -- "$BIN_DIR/upcase" 0 ::
+	[ "$LISTEN_ADDR" = "[::]" ] ||
+		fail_with "the server is not on ::" "listening on [::]:PORT" "$LINE"
+	local msg
+	msg=$(payload msg 'to a dual-stack server')
+	talk c send:0:"$msg" recv:0:"$msg.got"
+	talk_ok c "an exchange from 127.0.0.1 with a server on ::"
+	expect_reply "the reply" "$msg" "$msg.got"
+	wait_lines srv '^22 bytes from \[::ffff:127\.0\.0\.1\]:[0-9]+$' 1
+}
+
+@test "a client at a 39-character IPv6 address (private namespace) is answered and logged whole" {
+	hint "Binding a UDP socket" \
+		"An IPv6 address in text takes up to 45 characters (INET6_ADDRSTRLEN counts the NUL): size the buffer for it, and check inet_ntop()'s result."
+	local long=fd00:1234:5678:9abc:def0:1234:5678:9abc
+	private_net "$long"
+	start_server srv -- "${IN_NET[@]}" "$BIN_DIR/upcase" 0 "$long"
+	local msg
+	msg=$(payload msg 'a long address')
+	run_bounded c --timeout 30 -- "${IN_NET[@]}" "$TOOLS_DIR/udpeer" talk "$long" "$PORT" send:0:"$msg" recv:0:"$msg.got"
+	talk_ok c "an exchange over $long"
+	expect_reply "the reply" "$msg" "$msg.got"
+	wait_lines srv "^14 bytes from \\[$long\\]:[0-9]+\$" 1
+}
+
 @test "-n COUNT: exits 0 after COUNT datagrams with every descriptor closed" {
 	hint "Your turn" \
 		"After COUNT datagrams, leave the loop, close the socket, and return 0 from main."

@@ -186,6 +186,40 @@ expect_datagrams() {
 	expect_output c 'over ipv6'
 }
 
+@test "over IPv6, a datagram from another port on the server's host, arriving first, is ignored" {
+	hint "Who may answer" \
+		"Compare the sender as the family it is: for AF_INET6, sin6_addr (all 16 bytes) and sin6_port of a struct sockaddr_in6, not a struct sockaddr_in."
+	start_server srv -- "$TOOLS_DIR/udpeer" serve --host ::1 --spoof-from ::1
+	ask c 30 -t 3000 -n 3 ::1 "$PORT" 'the real answer'
+	expect_status c 0
+	wait_lines srv '^spoofed from \[::1\]:' 1
+	expect_output c 'the real answer'
+}
+
+@test "over IPv6, a datagram from the server's port on another address, arriving first, is ignored" {
+	hint "Who may answer" \
+		"Compare all 16 bytes of sin6_addr in a struct sockaddr_in6: read as a struct sockaddr_in, two IPv6 addresses look the same."
+	# Two addresses that differ only in their last bytes, in a private
+	# network namespace (the machine's loopback has only ::1).
+	local server=fd00:1234:5678:9abc:def0:1234:5678:1 other=fd00:1234:5678:9abc:def0:1234:5678:2
+	private_net "$server" "$other"
+	start_server srv -- "${IN_NET[@]}" "$TOOLS_DIR/udpeer" serve --host "$server" --spoof-from "$other"
+	run_bounded c --timeout 30 -- "${IN_NET[@]}" "$BIN_DIR/ask" -t 3000 -n 3 "$server" "$PORT" 'the real answer'
+	expect_status c 0
+	wait_lines srv "^spoofed from \\[$other\\]:$PORT\$" 1
+	expect_output c 'the real answer'
+}
+
+@test "a v4-mapped IPv6 address works (::ffff:127.0.0.1)" {
+	hint "Resolving the server" \
+		"Make the socket with the family getaddrinfo returned (AF_INET6 for ::ffff:127.0.0.1); the reply then comes from a sockaddr_in6 too."
+	need_dual_stack
+	start_server srv -- "$TOOLS_DIR/udpeer" serve
+	ask c 30 -t 5000 ::ffff:127.0.0.1 "$PORT" 'over a mapped address'
+	expect_status c 0
+	expect_output c 'over a mapped address'
+}
+
 @test "a reply of the largest size (65,507 bytes) is printed whole" {
 	hint "Receiving the whole reply" \
 		"A datagram longer than the buffer is cut short, silently: receive into a buffer of at least 65,507 bytes."

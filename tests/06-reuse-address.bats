@@ -151,6 +151,47 @@ unread_at_server() {
 		fail_with "SO_REUSEADDR was not set as it should be: $verdict" \
 			"setsockopt fd=N level=SOL_SOCKET name=SO_REUSEADDR value=1, then bind fd=N" \
 			"$(cat "$log")"
+	hint "What SO_REUSEADDR does not allow" \
+		"SO_REUSEPORT is a different option: it lets a second server listen on the same port. Set SO_REUSEADDR only."
+	expect_no_sockcall "$log" '^setsockopt .*name=SO_REUSEPORT value=[1-9]' \
+		"SO_REUSEPORT was set as well: this lesson's server sets SO_REUSEADDR only"
+}
+
+@test "a second copy of the server on the same port fails with 'Address already in use' (no SO_REUSEPORT)" {
+	hint "What SO_REUSEADDR does not allow" \
+		"Two servers must not share a port: SO_REUSEADDR does not allow it, SO_REUSEPORT does. Set SO_REUSEADDR only."
+	start_server_on_port first -- "$BIN_DIR/restartable" @PORT@
+	run_bounded second --timeout 10 -- "$BIN_DIR/restartable" -n 1 "$PORT"
+	local want="restartable: bind 127.0.0.1:$PORT: Address already in use"
+	[ "$STATUS" = 1 ] && [ "$(cat "$(err second)")" = "$want" ] && [ ! -s "$(out second)" ] && return 0
+	fail_with "a second server could take the port the first one listens on" \
+		"exit status 1, nothing on stdout, and on stderr: $want" \
+		"exit status $STATUS; stdout: $(_tail "$(out second)"); stderr: $(_tail "$(err second)")"
+}
+
+@test "bound to ::, an IPv4 client is greeted and logged as [::ffff:127.0.0.1]:PORT" {
+	hint "How a TCP connection ends" \
+		"A peer of an IPv6 socket is a struct sockaddr_in6, even an IPv4 one: hold it in a sockaddr_storage and format it with INET6_ADDRSTRLEN room."
+	need_dual_stack
+	start_server srv -- "$BIN_DIR/restartable" -n 1 0 ::
+	greet c
+	grep -qaE '^hello \[::ffff:127\.0\.0\.1\]:[0-9]+, this is process [0-9]+$' "$(out c)" ||
+		fail_with "the greeting does not name the v4-mapped client" \
+			"hello [::ffff:127.0.0.1]:PORT, this is process PID" "$(cat "$(out c)")"
+	wait_exit srv
+	expect_status srv 0
+	expect_line srv '^served \[::ffff:127\.0\.0\.1\]:[0-9]+$' "the server did not log the v4-mapped client it served"
+}
+
+@test "clients that reset or close before they are served do not stop the server" {
+	hint "How a TCP connection ends" \
+		"A client may be gone before you greet it: send() fails (EPIPE, ECONNRESET). Warn, close that client's socket, and go on."
+	start_server srv -- "$BIN_DIR/restartable" 0
+	paused srv gone_clients --reset 3
+	paused srv gone_clients --close 2
+	greet c
+	grep -qaE "$GREETING" "$(out c)" ||
+		fail_with "the server did not greet the next client" "hello ..." "$(cat "$(out c)")"
 }
 
 @test "-n COUNT: exits 0 after COUNT clients with every descriptor closed" {

@@ -68,6 +68,31 @@ disconnections() {
 	expect_echo client "$BATS_TEST_TMPDIR/long"
 }
 
+@test "echo server: 512 KiB sent while the echo comes back arrive whole, byte for byte" {
+	hint "The communication loop" \
+		"Every recv() may return less than your buffer, every send() may take less than you give: loop over both, and echo exactly the bytes recv() returned."
+	start_server server -- "$BIN_DIR/echo_server" 0
+	head -c $((512 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/big"
+	# --duplex: the test client reads while it sends, so however much is
+	# in flight, neither side waits for the other.
+	echo_client client "$BATS_TEST_TMPDIR/big" --duplex
+	expect_echo client "$BATS_TEST_TMPDIR/big"
+	disconnections 1
+	expect_line server "^disconnected 127\.0\.0\.1:[0-9]+ \\($((512 * 1024)) bytes\\)\$" \
+		"the server should log every byte it echoed"
+}
+
+@test "echo server: bound to ::, an IPv4 client is echoed and logged as [::ffff:127.0.0.1]:PORT" {
+	hint "The connection loop" \
+		"A peer of an IPv6 socket is a struct sockaddr_in6, even an IPv4 one: accept() into a sockaddr_storage and format it with INET6_ADDRSTRLEN room."
+	need_dual_stack
+	start_server server -- "$BIN_DIR/echo_server" 0 ::
+	printf 'mapped\n' >"$BATS_TEST_TMPDIR/in"
+	echo_client client "$BATS_TEST_TMPDIR/in"
+	expect_echo client "$BATS_TEST_TMPDIR/in"
+	expect_line server '^connected \[::ffff:127\.0\.0\.1\]:[0-9]+$' "the server did not log the v4-mapped client"
+}
+
 @test "echo server: after a client closes, the next client is served" {
 	hint "The connection loop" \
 		"When a client's conversation ends, close its socket and go back to accept() for the next one."
@@ -103,6 +128,8 @@ disconnections() {
 	run_bounded gone -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
 		--send "$BATS_TEST_TMPDIR/big" --close
 	disconnections 1
+	paused server gone_clients --close 3
+	wait_settled server
 	echo_client next "$BATS_TEST_TMPDIR/next"
 	expect_echo next "$BATS_TEST_TMPDIR/next"
 	expect_clean_stderr server
@@ -117,6 +144,11 @@ disconnections() {
 	run_bounded reset -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
 		--send "$BATS_TEST_TMPDIR/in" --reset
 	disconnections 1
+	# Clients that are reset before the server even accepts them: its first
+	# recv() fails for certain. Each must still be closed (teardown counts
+	# the server's descriptors).
+	paused server gone_clients --reset 3
+	wait_settled server
 	echo_client next "$BATS_TEST_TMPDIR/next"
 	expect_echo next "$BATS_TEST_TMPDIR/next"
 	expect_clean_stderr server
@@ -156,6 +188,7 @@ disconnections() {
 chat_pair() {
 	start_typed left -- "$BIN_DIR/chat" -l 0
 	wait_listening left
+	skip_invariants left "the chat's listening side serves one peer and ends with it"
 	start_typed right --close "$TYPE_left" -- "$BIN_DIR/chat" 127.0.0.1 "$PORT"
 	wait_line left '^connected 127\.0\.0\.1:[0-9]+$'
 	wait_line right "^connected 127\.0\.0\.1:$PORT\$"
@@ -196,6 +229,7 @@ chat_pair() {
 	start_typed left -- env LD_PRELOAD="$TOOLS_DIR/preload-sockcalls.so" SOCKCALLS_LOG="$log" \
 		SOCKCALLS_DATA=1 "$PLAIN_DIR/chat" -l 0
 	wait_listening left
+	skip_invariants left "the chat's listening side serves one peer and ends with it"
 	start_typed right --close "$TYPE_left" -- "$BIN_DIR/chat" 127.0.0.1 "$PORT"
 	wait_line left '^connected 127\.0\.0\.1:[0-9]+$'
 	type_line left "a whole line in one piece"
@@ -225,6 +259,29 @@ chat_pair() {
 	[ "$got" = "$want" ] || fail_with "the lines were not printed whole" "$want" "$got"
 	wait_exit left
 	expect_status left 0
+}
+
+@test "chat: 300 KiB of lines, and a line that exactly fills the 4096-byte buffer, are each printed whole" {
+	hint "Lines and recv()" \
+		"A line of LINE_MAX_LEN - 1 characters and its newline fill the buffer exactly: find the newline before you decide the buffer is full."
+	start_typed left -- "$BIN_DIR/chat" -l 0
+	wait_listening left
+	skip_invariants left "the chat's listening side serves one peer and ends with it"
+	local said=$BATS_TEST_TMPDIR/said i
+	{
+		head -c 4095 /dev/zero | tr '\0' 'f'
+		echo
+		for ((i = 1; i <= 3000; i++)); do
+			printf 'line %05d of a long conversation, padded to about a hundred bytes ...........\n' "$i"
+		done
+		head -c 4095 /dev/zero | tr '\0' 'l'
+		echo
+	} >"$said"
+	start peer -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --send "$said" --shut-wr --idle-ms 20000
+	wait_line left '^peer left$' 60
+	sed 's/^/peer: /' "$said" >"$said.want"
+	grep -a '^peer: ' "$(out left)" >"$BATS_TEST_TMPDIR/got" || true
+	expect_same_bytes "the lines the chat printed ($(wc -c <"$said") bytes sent)" "$said.want" "$BATS_TEST_TMPDIR/got"
 }
 
 @test "chat: /quit ends both sides with exit 0 ('you left', 'peer left')" {

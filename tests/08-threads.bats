@@ -109,6 +109,26 @@ wait_empty() {
 	wait_line server "^left $me \\(1 online\\)\$"
 }
 
+@test "bound to ::, IPv4 clients are named by their v4-mapped address [::ffff:127.0.0.1]:PORT" {
+	hint "Joining and leaving" \
+		"A peer of an IPv6 socket is a struct sockaddr_in6, even an IPv4 one: accept() into a sockaddr_storage and format it with INET6_ADDRSTRLEN room."
+	need_dual_stack
+	start_server server -- "$BIN_DIR/chat_server" 0 ::
+	start watcher -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 20000
+	wait_line server '^joined \[::ffff:127\.0\.0\.1\]:[0-9]+ \(1 online\)$'
+	printf 'hello, room\n' >"$BATS_TEST_TMPDIR/hello"
+	run_bounded visitor -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+		--send "$BATS_TEST_TMPDIR/hello" --shut-wr
+	expect_status visitor 0
+	local me
+	me=$(mapped "$(sed -n 's/^local //p' "$(err visitor)")")
+	wait_line watcher "^\\* \\$me left\$"
+	local want got
+	want=$(printf '* %s joined\n[%s] hello, room\n* %s left' "$me" "$me" "$me")
+	got=$(cat "$(out watcher)")
+	[ "$got" = "$want" ] || fail_with "the watcher saw the wrong lines" "$want" "$got"
+}
+
 @test "200 clients connected at once all receive a broadcast" {
 	hint "One thread per client" \
 		"Each accepted client gets its own thread, so no client waits for another; all share one list."
@@ -125,6 +145,11 @@ wait_empty() {
 	# 10 clients talk while 30 others reset their connections.
 	crowd crowd 40 -c 10 -m 30 --victims 30
 	wait_empty
+	# Clients gone before the server first looks at them (reset, closed):
+	# each descriptor must still be closed.
+	paused server gone_clients --reset 3
+	paused server gone_clients --close 2
+	wait_settled server
 	# The room still works for newcomers.
 	crowd again 2 -c 2 -m 3
 	wait_empty
@@ -135,8 +160,10 @@ wait_empty() {
 	hint "Slow clients and bounded sends" \
 		"Never block on one client while holding the lock: send with MSG_DONTWAIT, and drop a client whose buffer is full."
 	start_server server -- "$BIN_DIR/chat_server" 0
-	# Three clients send 600 KB to each other; a fourth never reads.
-	crowd crowd 4 -c 3 -m 200 --size 1000 --stalled 1
+	# Three clients send 600 KB to each other; a fourth never reads. Once
+	# the rounds are over, that fourth must find its connection closed by the
+	# server (EOF or reset) within 10 s: the effect, not only the log line.
+	crowd crowd 4 -c 3 -m 200 --size 1000 --stalled 1 --expect-drop 10000
 	# The drop may be logged a moment later, by the dropped client's thread.
 	wait_line server '^dropped 127\.0\.0\.1:[0-9]+ \(too slow\)$' ||
 		fail_with "the server should drop the client that stopped reading" \

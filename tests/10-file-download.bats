@@ -34,19 +34,13 @@ serve() {
 	start_server srv -- "${1:-$BIN_DIR/file-server}" "$ROOT" 0
 }
 
-# serve_slowly: the plain server under the short-I/O shim, at most 64 bytes
-# per send: an 8 MiB file takes minutes, so a test can break a transfer
-# surely in the middle, and little is left in socket buffers when it does.
-serve_slowly() {
-	start_server srv -- env "LD_PRELOAD=$TOOLS_DIR/preload-shortio.so" SHORTIO_MAX=64 \
-		"$PLAIN_DIR/file-server" "$ROOT" 0
-}
-
 # no_output DEST: neither DEST nor a temporary file next to it is left.
 no_output() {
 	local left
 	left=$(find "$(dirname "$1")" -name "$(basename "$1")*" -print 2>/dev/null)
 	[ -z "$left" ] && return 0
+	hint "The temporary file and rename" \
+		"Write to a temporary file next to DEST, rename() it only when every byte arrived, and unlink() it on every failure path."
 	fail_with "a file was left behind" "no $1, and no temporary file next to it" "$left"
 }
 
@@ -217,15 +211,20 @@ refuse_check() {
 @test "a client killed mid-transfer does not stop the server from serving the next one" {
 	hint "Threads per client" \
 		"A send to a vanished client fails (EPIPE, ECONNRESET): end that client's thread, keep the server."
-	random_file big $((8 * 1024 * 1024))
+	# 64 MiB: more than the socket buffers hold, so the server is surely in
+	# the middle of the file when the client, which stopped reading after
+	# 64 KiB, is killed (its unread bytes make the kernel reset).
+	random_file big $((64 * 1024 * 1024))
 	printf 'next\n' >"$ROOT/next"
-	# A slow server (the shim: a few bytes per send), so the transfer is
-	# surely under way when the client dies, and nothing much is buffered.
-	serve_slowly
-	start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
-	wait_started "$D/dl/big" 20 || return 1
+	serve
+	start slow -- "$TOOLS_DIR/filepeer" 127.0.0.1 "$PORT" big --stall-after 65536 --idle-ms 50000
+	wait_line slow '^stalled after ' 20 || return 1
 	stop slow
+	hint "Threads per client" \
+		"When a send fails, log 'aborted NAME: REASON', close the file and the connection, and end that client's thread."
 	wait_line srv '^aborted big' 30 || return 1
+	hint "Threads per client" \
+		"A send to a vanished client fails (EPIPE, ECONNRESET): end that client's thread, keep the server."
 	download_ok next
 	is_running srv || fail_with "the server is gone" "still running" "exited"
 }
@@ -243,6 +242,11 @@ refuse_check() {
 		run_bounded hangup -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --send "$D/request" --close
 		wait_count srv '^(aborted|sent) big' "$i" 20 || return 1
 	done
+	# And clients gone before the server reads their request: its recv
+	# fails (a reset) or meets EOF; each connection must still be closed
+	# (teardown counts the server's descriptors).
+	paused srv gone_clients --reset 3
+	paused srv gone_clients --close 2
 	download_ok next
 }
 
@@ -306,10 +310,25 @@ size_header() {
 @test "a server killed mid-transfer leaves the client with exit 1 and no output file" {
 	hint "The temporary file and rename" \
 		"Write to a temporary file and rename() it only when every byte arrived; on failure, unlink it."
-	random_file big $((8 * 1024 * 1024))
-	serve_slowly
+	# The test's own server, so the timing is the test's: it reads the
+	# request, announces 128 MiB, sends 8 MiB of them and waits; the test
+	# looks at the client's files, then kills that server (the kernel closes
+	# its connection, as for any server that dies).
+	printf 'big' >"$D/name"
+	make_frame "$D/name" >"$D/request"
+	{
+		printf '\000\000\000\000\000\010\000\000\000'
+		head -c $((8 * 1024 * 1024)) /dev/urandom
+		printf 'never sent'
+	} >"$D/answer"
+	start_server srv -- "$TOOLS_DIR/tcpeer" serve --read-first "$(wc -c <"$D/request")" \
+		--send "$D/answer" --chunk $((8 * 1024 * 1024 + 9)) --pause-ms 60000
 	start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
 	wait_started "$D/dl/big" 20 || return 1
+	# Half-way, the bytes must be in a temporary file, not under the name.
+	[ ! -e "$D/dl/big" ] ||
+		fail_with "half-way through, the download writes straight to its final name" \
+			"only a temporary file next to $D/dl/big until every byte arrived" "$(ls -la "$D/dl")"
 	stop srv
 	wait_exit slow 40
 	expect_status slow 1
@@ -349,6 +368,35 @@ size_header() {
 		fail_with "no finished progress bar on the terminal" \
 			"a line like '4.0 MiB / 4.0 MiB  100%  300.0 MiB/s  ETA 0:00'" "$screen"
 	expect_same_digest four "$ROOT/four" "$D/dl/four"
+}
+
+@test "an empty file downloads with exit 0 when stderr is a terminal (the progress bar of a 0-byte total)" {
+	hint "The progress bar" \
+		"With a total of 0 bytes, a percentage or an ETA divides by zero: treat an empty file as done (100%) before you divide."
+	: >"$ROOT/empty"
+	serve
+	run_bounded tty --timeout 30 -- script -qfec \
+		"'$BIN_DIR/download' 127.0.0.1 $PORT empty '$D/dl/empty'" /dev/null
+	local report
+	report=$(sanitizer_report "$(out tty)")
+	[ -z "$report" ] ||
+		fail_with "the sanitizer found a bug in download (under a terminal, empty file)" "no report" "$report"
+	expect_status tty 0 "exit status of download (empty file, stderr a terminal)"
+	[ -f "$D/dl/empty" ] && [ ! -s "$D/dl/empty" ] ||
+		fail_with "the empty file was not saved" "an empty $D/dl/empty" "$(ls -la "$D/dl")"
+	grep -qa "saved $D/dl/empty (0 bytes)" "$(out tty)" ||
+		fail_with "the client did not report the download" "saved $D/dl/empty (0 bytes)" "$(_tail "$(out tty)")"
+}
+
+@test "bound to ::, the server serves an IPv4 client (v4-mapped peer)" {
+	hint "The protocol" \
+		"A peer of an IPv6 socket is a struct sockaddr_in6, even an IPv4 one: accept() into a sockaddr_storage, and size address text with INET6_ADDRSTRLEN."
+	need_dual_stack
+	random_file mapped 100000
+	start_server srv -- "$BIN_DIR/file-server" "$ROOT" 0 ::
+	[ "$LISTEN_ADDR" = "[::]" ] ||
+		fail_with "the server is not on ::" "listening on [::]:PORT" "$LINE"
+	download_ok mapped
 }
 
 @test "no progress bar when stderr is a pipe" {

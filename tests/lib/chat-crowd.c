@@ -25,6 +25,9 @@
  *     --victims   K more clients that reset (SO_LINGER 0) mid-broadcast,
  *                 one per round, just before its lines, without reading
  *     --stalled   K more clients with a tiny receive buffer that never read
+ *     --expect-drop MS  after the rounds, each stalled client reads what is
+ *                 left: the server must have closed (EOF) or reset its
+ *                 connection, seen within MS, or that is a problem
  *     --wait-stdin  after connecting, print "connected N" and wait for a
  *                 line (or EOF) on stdin before sending: the test uses it to
  *                 wait until the server has seen everyone join
@@ -67,9 +70,9 @@ struct member {
 
 static struct {
 	long clients, senders, lines, size, pause_ms, victims, stalled, timeout_ms,
-	    window;
+	    window, expect_drop_ms;
 	int wait_stdin, stats;
-} opt = {3, -1, 10, 0, 0, 0, 0, 20000, 4, 0, 0};
+} opt = {3, -1, 10, 0, 0, 0, 0, 20000, 4, 0, 0, 0};
 
 static struct member *crowd;
 static long problems;
@@ -79,7 +82,8 @@ static size_t n_latencies;
 static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: chat-crowd HOST PORT [-c N] [-s N] [-m N] [--size B] "
-	                "[--pause-ms MS] [--victims K] [--stalled K] [--wait-stdin] "
+	                "[--pause-ms MS] [--victims K] [--stalled K] [--expect-drop MS] "
+	                "[--wait-stdin] "
 	                "[--timeout-ms MS] [--stats]\n");
 	exit(2);
 }
@@ -320,6 +324,8 @@ static void parse_args(int argc, char **argv)
 			opt.window = number(v), i++;
 		else if (!strcmp(a, "--stalled"))
 			opt.stalled = number(v), i++;
+		else if (!strcmp(a, "--expect-drop"))
+			opt.expect_drop_ms = number(v), i++;
 		else if (!strcmp(a, "--timeout-ms"))
 			opt.timeout_ms = number(v), i++;
 		else
@@ -329,6 +335,35 @@ static void parse_args(int argc, char **argv)
 		opt.senders = opt.clients;
 	if (opt.clients < 1)
 		usage();
+}
+
+/* Read FD until the server closes or resets it, until END (now_ns() time):
+ * 1 if it did, 0 if the connection was still open then. */
+static int closed_by_server(int fd, int64_t end)
+{
+	static char sink[BUF_LEN];
+
+	for (;;) {
+		int64_t left = (end - now_ns()) / 1000000;
+		struct pollfd p = {fd, POLLIN, 0};
+		int rc;
+		ssize_t n;
+
+		if (left <= 0)
+			return 0;
+		rc = poll(&p, 1, (int)left);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1)
+			err(1, "poll");
+		if (rc == 0)
+			return 0;
+		n = recv(fd, sink, sizeof(sink), 0);
+		if (n == 0)
+			return 1;
+		if (n == -1 && errno != EINTR && errno != EAGAIN)
+			return 1; /* ECONNRESET: a reset is a close too */
+	}
 }
 
 int main(int argc, char **argv)
@@ -402,6 +437,16 @@ int main(int argc, char **argv)
 			problem(
 			    "client %ld: received %ld of %ld lines before the time limit",
 			    i, crowd[i].got, expected_for(i));
+	}
+	if (opt.expect_drop_ms > 0) {
+		int64_t end = now_ns() + (int64_t)opt.expect_drop_ms * 1000000;
+		for (long k = opt.victims; k < opt.victims + opt.stalled; k++)
+			if (!closed_by_server(extra[k], end))
+				problem(
+				    "stalled client %ld: its connection was still open "
+				    "%ld ms "
+				    "after the last round (the server never closed it)",
+				    k - opt.victims, opt.expect_drop_ms);
 	}
 	if (opt.stats)
 		print_stats(t0, t1);

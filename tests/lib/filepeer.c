@@ -5,7 +5,7 @@
  * gets, so a test can check the server's answer itself rather than what the
  * lesson's own client makes of it.
  *
- * Usage: filepeer HOST PORT NAME [--out FILE] [--idle-ms MS]
+ * Usage: filepeer HOST PORT NAME [--out FILE] [--idle-ms MS] [--stall-after N]
  *        filepeer HOST PORT --name-file FILE [--out FILE] [--idle-ms MS]
  *   Sends one frame holding NAME (or FILE's bytes, any bytes at all), then
  *   prints on stdout, each on its own line:
@@ -17,6 +17,9 @@
  *     eof                 the server then closed the connection
  *   Exit 0 if the answer was complete and well formed, 1 if not (what went
  *   wrong on stderr), 3 if nothing came for --idle-ms (default 10000).
+ *   --stall-after N: once at least N bytes of the file came, stop reading,
+ *   print "stalled after M bytes" and wait --idle-ms before exiting 0 (a
+ *   client that stops reading mid-transfer, for the test to kill).
  */
 #include <err.h>
 #include <errno.h>
@@ -29,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -39,7 +43,7 @@
 static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: filepeer HOST PORT NAME|--name-file FILE [--out FILE] "
-	                "[--idle-ms MS]\n");
+	                "[--idle-ms MS] [--stall-after N]\n");
 	exit(2);
 }
 
@@ -105,7 +109,7 @@ static void expect_eof(int fd)
 int main(int argc, char *argv[])
 {
 	const char *out = NULL, *name_file = NULL, *name = NULL;
-	long idle_ms = 10000;
+	long idle_ms = 10000, stall_after = -1;
 	int gai, fd, out_fd = -1;
 	char *request;
 	size_t request_len;
@@ -119,6 +123,9 @@ int main(int argc, char *argv[])
 			name_file = argv[++i];
 		else if (!strcmp(argv[i], "--idle-ms") && i + 1 < argc) {
 			if (parse_long(argv[++i], 1, 3600000, &idle_ms) == -1)
+				usage();
+		} else if (!strcmp(argv[i], "--stall-after") && i + 1 < argc) {
+			if (parse_long(argv[++i], 0, 1L << 40, &stall_after) == -1)
 				usage();
 		} else if (name == NULL && name_file == NULL)
 			name = argv[i];
@@ -197,6 +204,14 @@ int main(int argc, char *argv[])
 		if (out_fd != -1 && write_all(out_fd, buf, (size_t)n) == -1)
 			err(1, "write %s", out);
 		got += (uint64_t)n;
+		if (stall_after >= 0 && got >= (uint64_t)stall_after) {
+			struct timespec ts = {idle_ms / 1000,
+			                      (idle_ms % 1000) * 1000000L};
+			say("stalled after %llu bytes\n", (unsigned long long)got);
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+			return 0;
+		}
 	}
 	say("received %llu bytes\n", (unsigned long long)got);
 	if (got < size)

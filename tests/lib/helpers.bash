@@ -105,6 +105,25 @@ start() {
 	) <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- &
 	printf '%s\n' $! >"$(_dir)/$name.pid"
 	printf '%s\n' $! >>"$(_dir)/.pids"
+	_now_ms >"$(_dir)/$name.t0"
+	_note_under_test "$name" "$@"
+}
+
+# busy_note NAME: a line saying NAME spins, if it has used more than a second
+# of CPU time (and 3% of the time since it started) while the test waited for
+# it: a loop around a call that returns at once, such as poll() reporting
+# POLLHUP that nobody handles. Nothing otherwise. (An absolute figure: on a
+# loaded machine a spinning program gets only a small share of a CPU.)
+busy_note() {
+	local pid ticks hz elapsed cpu_ms
+	pid=$(prog_pid "$1") && [ -n "$pid" ] || return 0
+	ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null) || return 0
+	hz=$(getconf CLK_TCK)
+	elapsed=$(($(_now_ms) - $(cat "$(_dir)/$1.t0" 2>/dev/null || _now_ms)))
+	cpu_ms=$((ticks * 1000 / hz))
+	[ "$cpu_ms" -ge 1000 ] && [ $((cpu_ms * 100)) -ge $((elapsed * 3)) ] || return 0
+	printf 'note: %s used %s.%s s of CPU in %s s while the test waited: if it had nothing to do, it spins in a loop (a call that returns at once, e.g. poll() reporting POLLHUP or an error that is not handled)\n' \
+		"$1" $((cpu_ms / 1000)) $((cpu_ms % 1000 / 100)) $((elapsed / 1000))
 }
 
 out() { printf '%s/%s.out\n' "$(_dir)" "$1"; }
@@ -122,6 +141,12 @@ is_running() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
 _tail() {
 	# Bounded: a file may be one endless line.
 	if [ -s "$1" ]; then tail -c 4096 "$1" | tail -n 15 | cut -c 1-300; else printf '(empty)'; fi
+	# A stderr file shown whole here need not be shown again after the test.
+	case $1 in
+	*.err) [ -s "$1" ] && [ "$(wc -c <"$1")" -le 4096 ] && [ "$(wc -l <"$1")" -le 15 ] &&
+		printf '%s\n' "$1" >>"$(_dir)/.shown" ;;
+	esac
+	return 0
 }
 
 # _now_ms: milliseconds since the epoch, from bash alone.
@@ -163,6 +188,7 @@ _fail_line() {
 		printf 'got: %s\n' "$why"
 		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+		busy_note "$name"
 	} | batslib_decorate "$name did not print the line the test waits for" | fail
 }
 
@@ -174,6 +200,7 @@ wait_listening() {
 	LISTEN_ADDR=${LINE#listening on }
 	PORT=${LISTEN_ADDR##*:}
 	LISTEN_ADDR=${LISTEN_ADDR%:*}
+	_register_server "$1"
 }
 
 # start_server NAME [start options] [--] CMD ARGS...: start and wait for the
@@ -181,6 +208,37 @@ wait_listening() {
 start_server() {
 	start "$@"
 	wait_listening "$1"
+}
+
+# need_dual_stack: skip the test unless an IPv6 socket bound to :: also takes
+# IPv4 connections (as v4-mapped peers, ::ffff:127.0.0.1), the Linux default.
+need_dual_stack() {
+	[ "$(cat /proc/sys/net/ipv6/bindv6only 2>/dev/null)" = 0 ] ||
+		skip "this machine's IPv6 sockets are IPv6-only (net.ipv6.bindv6only is not 0)"
+}
+
+# mapped ADDR:PORT: how a dual-stack server names an IPv4 peer,
+# [::ffff:ADDR]:PORT.
+mapped() {
+	printf '[::ffff:%s]:%s\n' "${1%:*}" "${1##*:}"
+}
+
+# private_net ADDR...: make a private network namespace whose loopback also
+# holds each IPv6 ADDR (long ones, such as a ULA, which the machine's own
+# loopback lacks), held open by a process named "netns"; IN_NET is then the
+# prefix that runs a command inside it: "${IN_NET[@]}" CMD ARGS. No packet
+# can leave that namespace. Skips the test where the machine cannot make
+# one (unprivileged user namespaces disabled).
+private_net() {
+	local script='ip link set lo up' addr
+	for addr in "$@"; do
+		script+=" && ip addr add $addr/128 dev lo nodad"
+	done
+	unshare -rn true 2>/dev/null || skip "no private network namespace here (unshare -rn fails)"
+	start netns -- unshare -rn sh -c "$script && echo ready && exec sleep $T_PROC"
+	wait_line netns '^ready$' || return 1
+	# shellcheck disable=SC2034 # used by the suites
+	IN_NET=(nsenter -t "$(prog_pid netns)" -U -n --preserve-credentials)
 }
 
 # random_port: a port from a range the kernel does not hand out on its own
@@ -251,11 +309,13 @@ wait_exit() {
 				printf 'got: still running\n'
 				printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 				printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+				busy_note "$name"
 			} | batslib_decorate "$name did not exit" | fail
 			return 1
 		fi
 		sleep 0.02
 	done
+	_mark_ended "$name"
 	STATUS=0
 	wait "$pid" 2>/dev/null || STATUS=$?
 	[ "$STATUS" -ne 124 ] || STATUS=timeout
@@ -264,12 +324,42 @@ wait_exit() {
 # stop NAME: end NAME and everything it started, and reap it.
 stop() {
 	local pid
-	pid=$(pid_of "$1") || return 0
+	pid=$(pid_of "$1") 2>/dev/null || return 0
+	_mark_ended "$1"
 	{
 		kill -KILL -- "-$pid" || kill -KILL "$pid"
 		wait "$pid" || true
 	} 2>/dev/null
 	return 0
+}
+
+# paused NAME CMD ARGS...: run CMD while NAME's program is stopped (SIGSTOP),
+# then let it go on. Clients that connect and reset (or close) meanwhile are
+# all gone before the server first looks at them: the server meets the
+# errors of a departed client for certain, not by luck of timing.
+paused() {
+	local name=$1 pid rc=0
+	shift
+	pid=$(prog_pid "$name")
+	if [ -z "$pid" ] || ! kill -STOP "$pid" 2>/dev/null; then
+		fail_with "$name is not running, so the test cannot pause it" "$name running" \
+			"it is gone; stderr: $(_tail "$(err "$name")")"
+		return 1
+	fi
+	"$@" || rc=$?
+	kill -CONT "$pid"
+	return "$rc"
+}
+
+# gone_clients --reset|--close N [HOST]: N clients of the server on $PORT
+# (at HOST, default 127.0.0.1) that connect and at once reset (SO_LINGER 0)
+# or close, without waiting for anything. Run under `paused SERVER`, they
+# wait in the accept queue already gone when the server gets to them.
+gone_clients() {
+	local how=$1 n=$2 host=${3:-127.0.0.1} i
+	for i in $(seq "$n"); do
+		run_bounded "gone$i" -- "$TOOLS_DIR/tcpeer" connect "$host" "$PORT" "$how"
+	done
 }
 
 # run_bounded NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
@@ -286,6 +376,7 @@ run_bounded() {
 		*) break ;;
 		esac
 	done
+	_note_under_test "$name" "$@"
 	STATUS=0
 	# (The braces keep bash's "File size limit exceeded" notice out of the report.)
 	{
@@ -346,9 +437,20 @@ expect_stderr_line() {
 # expect_clean_stderr NAME: no sanitizer report on NAME's stderr.
 expect_clean_stderr() {
 	local name=$1 report
-	report=$(grep -aE -A 12 '(ERROR|WARNING): (Address|Leak|Thread|UndefinedBehavior)Sanitizer|runtime error:' "$(err "$name")" | head -n 30)
+	report=$(sanitizer_report "$(err "$name")")
 	[ -z "$report" ] && return 0
+	hint "${INVARIANT_SECTION:-Common mistakes}" \
+		"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
 	printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
+}
+
+# expect_no_sockcall LOG REGEX WHAT: no line of LOG (a preload-sockcalls log)
+# matches the extended REGEX. For the extras a chapter rules out ("only X"):
+# a call-order check says what must be there, this what must not.
+expect_no_sockcall() {
+	local log=$1 re=$2 what=$3 found
+	found=$(grep -aE -- "$re" "$log") || return 0
+	fail_with "$what" "no call matching: $re" "$found"
 }
 
 # ---------------------------------------------------------------------------
@@ -410,6 +512,225 @@ expect_valgrind_clean() {
 }
 
 # ---------------------------------------------------------------------------
+# Server invariants, checked at the end of every test that started a server.
+#
+# A program under test (one run from BIN_DIR, PLAIN_DIR or TSAN_DIR, under
+# valgrind or not) becomes a "server" when wait_listening sees its listening
+# line; its descriptors are counted then (the baseline). When the test body
+# has passed, teardown runs check_server_invariants: it first ends every
+# other process the test started (the clients: a client killed there is one
+# more that goes away), then requires of each server the test did not end
+# itself (stop, wait_exit):
+#   - it is still running;
+#   - within T_SETTLE seconds its descriptor count is back to the baseline
+#     (a descriptor kept per departed client, whatever way it left, shows);
+#   - it has no zombie children.
+# And of every program under test, servers or not, ended or not: no sanitizer
+# report on its stderr. A test that starts a server that is meant to end on
+# its own says so with skip_invariants NAME REASON (the sanitizer check
+# stays).
+T_SETTLE=${T_SETTLE:-10}
+
+_is_under_test() {
+	local arg
+	for arg in "$@"; do
+		case $arg in
+		"$BIN_DIR"/* | "${PLAIN_DIR:-/nonexistent}"/* | "${TSAN_DIR:-/nonexistent}"/*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# _note_under_test NAME CMD...: remember NAME if CMD runs a program under test.
+_note_under_test() {
+	local name=$1
+	shift
+	_is_under_test "$@" || return 0
+	grep -qxF -- "$name" "$(_dir)/.tested" 2>/dev/null || printf '%s\n' "$name" >>"$(_dir)/.tested"
+	# A server given -n COUNT may end on its own: its exit is the test's
+	# business (wait_exit), not an invariant.
+	rm -f "$(_dir)/$name.counted"
+	local arg
+	for arg in "$@"; do
+		[ "$arg" = -n ] && : >"$(_dir)/$name.counted"
+	done
+	return 0
+}
+
+_mark_ended() { printf '%s\n' "$1" >>"$(_dir)/.ended"; }
+_is_ended() { grep -qxF -- "$1" "$(_dir)/.ended" 2>/dev/null; }
+
+# fd_list PID: "FD -> TARGET" for each descriptor PID holds open now.
+fd_list() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ -e "$fd" ] || [ -L "$fd" ] || continue
+		printf '%s -> %s\n' "${fd##*/}" "$(readlink "$fd" 2>/dev/null)"
+	done
+}
+
+# fd_count PID: how many of them count for the invariants: all but anon_inode
+# ones (epoll, eventfd, signalfd, timerfd), which a correct server may make
+# once, lazily, after it announced itself.
+fd_count() { fd_list "$1" | grep -vc ' -> anon_inode:'; }
+
+# zombie_children PID: the children of PID that exited and were never reaped.
+zombie_children() {
+	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/'
+}
+
+# _register_server NAME: NAME printed its listening line; note its baseline.
+_register_server() {
+	local name=$1 pid n prev i
+	grep -qxF -- "$name" "$(_dir)/.tested" 2>/dev/null || return 0
+	grep -q "^$name " "$(_dir)/.servers" 2>/dev/null && return 0
+	pid=$(prog_pid "$name")
+	[ -n "$pid" ] || return 0
+	# The count may still move for an instant after the line (a server that
+	# opens its directory after announcing): take it once it holds still.
+	prev=$(fd_count "$pid")
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.05
+		n=$(fd_count "$pid")
+		[ "$n" = "$prev" ] && break
+		prev=$n
+	done
+	fd_list "$pid" >"$(_dir)/$name.fds0"
+	printf '%s %s %s\n' "$name" "$pid" "$n" >>"$(_dir)/.servers"
+}
+
+# _queue_empty PORT: no connection waits in the accept queue of the TCP
+# listener on PORT (ss shows the queue's length as Recv-Q).
+_queue_empty() {
+	[ -z "$(ss -Hltn "( sport = :$1 )" 2>/dev/null | awk '$2 != 0')" ]
+}
+
+_caught_up() { _queue_empty "$2" && [ "$(fd_count "$1")" -le "$3" ]; }
+
+# wait_settled NAME: wait (T_SETTLE) until server NAME has accepted every
+# queued connection on $PORT and is back to its descriptor baseline, e.g.
+# after `paused NAME gone_clients ...`, before the next client comes. Fails
+# as the invariant check does.
+wait_settled() {
+	local name=$1 pid base
+	read -r _ pid base < <(grep "^$name " "$(_dir)/.servers")
+	wait_until --while "$name" "$T_SETTLE" _caught_up "$pid" "$PORT" "$base" && return 0
+	_server_invariants "$name" "$pid" "$base"
+}
+
+# skip_invariants NAME REASON: NAME is a program that listens but is meant to
+# end on its own (the chat's listening side ends with its one peer): check
+# only that it left no sanitizer report. REASON says why, for the reader.
+skip_invariants() {
+	printf '%s %s\n' "$1" "$2" >>"$(_dir)/.skip"
+}
+
+_server_settled() {
+	local pid=$1 base=$2
+	[ "$(fd_count "$pid")" -le "$base" ] && [ -z "$(zombie_children "$pid")" ]
+}
+
+# _end_clients: end every process the test started that is not a live server.
+_end_clients() {
+	local pid keep
+	[ -f "$(_dir)/.pids" ] || return 0
+	keep=" "
+	if [ -f "$(_dir)/.servers" ]; then
+		while read -r name _; do
+			_is_ended "$name" || keep="$keep$(pid_of "$name") "
+		done <"$(_dir)/.servers"
+	fi
+	while read -r pid; do
+		case $keep in *" $pid "*) continue ;; esac
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done <"$(_dir)/.pids"
+	return 0
+}
+
+# _server_invariants NAME PID BASELINE: the checks above, for one server.
+_server_invariants() {
+	local name=$1 pid=$2 base=$3 status now
+	_is_ended "$name" && return 0
+	grep -q "^$name " "$(_dir)/.skip" 2>/dev/null && return 0
+	if ! is_running "$name"; then
+		[ -e "$(_dir)/$name.counted" ] && return 0
+		status=0
+		wait "$(pid_of "$name")" 2>/dev/null || status=$?
+		hint "${INVARIANT_SECTION:-Common mistakes}" \
+			"A server keeps serving whatever its clients do: check every call's result, and end only that client's conversation when one fails."
+		fail_with "$name stopped running during the test (a server must outlive its clients)" \
+			"$name still running after the test's clients came and went" \
+			"it exited (status $status; 86 is a sanitizer report, 141 death by SIGPIPE, 124 the time limit)"
+		return 1
+	fi
+	wait_until "$T_SETTLE" _server_settled "$pid" "$base" && return 0
+	now=$(fd_list "$pid")
+	if [ "$(fd_count "$pid")" -gt "$base" ]; then
+		hint "${INVARIANT_SECTION:-Common mistakes}" \
+			"Close a client's socket (and anything opened for it) on every path out of its conversation: end of file, a reset, a failed send or recv, an error reply."
+		fail_with "$name kept descriptors open after its clients left (baseline: $base, as just after it started listening)" \
+			"$base descriptors, as at the start:
+$(cat "$(_dir)/$name.fds0")" \
+			"$(fd_count "$pid") descriptors ${T_SETTLE}s after every client was gone:
+$now"
+		return 1
+	fi
+	hint "${INVARIANT_SECTION:-Common mistakes}" \
+		"A child that exits stays a zombie until its parent calls waitpid(): reap every child."
+	fail_with "$name left zombie children" "no zombie child" "$(zombie_children "$pid")"
+}
+
+# sanitizer_report FILE: the first sanitizer report in FILE, whole (its stack
+# included), cut at 200 lines.
+sanitizer_report() {
+	awk '
+		!on && /(ERROR|WARNING): (Address|Leak|Thread|UndefinedBehavior|Memory)Sanitizer|runtime error:/ { on = 1 }
+		on { print; if (++n >= 200) { print "... (cut at 200 lines)"; exit } }' "$1" 2>/dev/null
+}
+
+# check_server_invariants: the invariants above for every server the test
+# started, and the sanitizer check for every program under test. Run by the
+# default teardown after a test body passed; a suite with its own teardown
+# calls common_teardown, which runs it.
+check_server_invariants() {
+	local name pid base report
+	_end_clients
+	if [ -f "$(_dir)/.servers" ]; then
+		while read -r name pid base; do
+			_server_invariants "$name" "$pid" "$base" || return 1
+		done <"$(_dir)/.servers"
+	fi
+	if [ -f "$(_dir)/.tested" ]; then
+		while read -r name; do
+			report=$(sanitizer_report "$(err "$name")")
+			[ -z "$report" ] && continue
+			hint "${INVARIANT_SECTION:-Common mistakes}" \
+				"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
+			printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
+			return 1
+		done <"$(_dir)/.tested"
+	fi
+	return 0
+}
+
+# show_program_stderr: after a failure, what each program under test wrote on
+# stderr (its last 200 lines), so no error message or report goes unseen.
+show_program_stderr() {
+	local name file lines
+	[ -f "$(_dir)/.tested" ] || return 0
+	while read -r name; do
+		file=$(err "$name")
+		[ -s "$file" ] || continue
+		grep -qxF -- "$file" "$(_dir)/.shown" 2>/dev/null && continue
+		lines=$(wc -l <"$file")
+		printf -- '--- stderr of %s (%s lines%s):\n' "$name" "$lines" \
+			"$([ "$lines" -le 200 ] || echo ', the last 200')"
+		tail -n 200 "$file" | cut -c 1-400
+	done <"$(_dir)/.tested"
+}
+
+# ---------------------------------------------------------------------------
 # Teardown: no process outlives its test.
 
 # The shell reports each killed background job ("line N: PID Killed ...") on
@@ -445,9 +766,16 @@ _kill_everything() {
 
 # Suites that need their own teardown call this from it.
 common_teardown() {
+	local ok=1
+	if [ -n "${BATS_TEST_COMPLETED:-}" ]; then
+		check_server_invariants || ok=
+	fi
 	kill_everything
-	[ -n "${BATS_TEST_COMPLETED:-}" ] || print_hint
-	return 0
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] || [ -z "$ok" ]; then
+		show_program_stderr
+		print_hint
+	fi
+	[ -n "$ok" ]
 }
 
 teardown() {

@@ -4,8 +4,10 @@
  * On loopback a blocking send() or recv() almost always moves everything it
  * was asked to, so a program that forgets to loop over short counts passes by
  * luck. Loaded with LD_PRELOAD, this shim takes that luck away: on a socket,
- * each send, recv, read, write, sendto and recvfrom (and glibc's fortified
- * __read_chk/__recv_chk) moves between 1 and SHORTIO_MAX bytes, chosen by a
+ * each call a chapter may suggest for moving bytes (send, sendto, sendmsg,
+ * write, writev, sendfile, splice; recv, recvfrom, recvmsg, read, readv; and
+ * glibc's fortified __read_chk/__recv_chk/__recvfrom_chk) moves between 1 and
+ * SHORTIO_MAX bytes, chosen by a
  * seeded pseudo-random sequence, so a run can be repeated exactly. Even
  * MSG_WAITALL is cut short: POSIX lets it return early too (a signal), so a
  * correct program loops anyway.
@@ -28,11 +30,14 @@
 #define _GNU_SOURCE /* RTLD_NEXT: find the real function behind ours */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static unsigned long env_number(const char *name, unsigned long fallback)
@@ -177,4 +182,130 @@ ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
 	CUT(fd, len);
 	return REAL("__recv_chk", ssize_t(*)(int, void *, size_t, size_t, int))(
 	    fd, buf, n, buflen, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+                       struct sockaddr *from, socklen_t *fromlen);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+                       struct sockaddr *from, socklen_t *fromlen)
+{
+	CUT(fd, len);
+	return REAL("__recvfrom_chk",
+	            ssize_t(*)(int, void *, size_t, size_t, int, struct sockaddr *,
+	                       socklen_t *))(fd, buf, n, buflen, flags, from, fromlen);
+}
+
+/* The scatter/gather calls: at most this many pieces are passed on (a short
+ * count is allowed anyway). */
+#define IOV_CAP 64
+
+static size_t iov_total(const struct iovec *iov, size_t cnt)
+{
+	size_t total = 0, i;
+
+	for (i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/* Copy the first N bytes' worth of IOV (CNT pieces) into OUT; returns how
+ * many pieces OUT holds. */
+static size_t cut_iov(const struct iovec *iov, size_t cnt, size_t n, struct iovec *out)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < cnt && k < IOV_CAP && n > 0; i++) {
+		out[k] = iov[i];
+		if (out[k].iov_len > n)
+			out[k].iov_len = n;
+		n -= out[k].iov_len;
+		k++;
+	}
+	return k;
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct iovec cut[IOV_CAP];
+	size_t total = cnt > 0 ? iov_total(iov, (size_t)cnt) : 0;
+	CUT(fd, total);
+	if (n == total && cnt <= IOV_CAP)
+		return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(fd, iov,
+		                                                                  cnt);
+	return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(
+	    fd, cut, (int)cut_iov(iov, (size_t)cnt, n, cut));
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	struct iovec cut[IOV_CAP];
+	size_t total = cnt > 0 ? iov_total(iov, (size_t)cnt) : 0;
+	CUT(fd, total);
+	if (n == total && cnt <= IOV_CAP)
+		return REAL("readv", ssize_t(*)(int, const struct iovec *, int))(fd, iov,
+		                                                                 cnt);
+	return REAL("readv", ssize_t(*)(int, const struct iovec *, int))(
+	    fd, cut, (int)cut_iov(iov, (size_t)cnt, n, cut));
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct iovec cut[IOV_CAP];
+	struct msghdr m = *msg;
+	size_t total = iov_total(msg->msg_iov, msg->msg_iovlen);
+	CUT(fd, total);
+	if (n < total || m.msg_iovlen > IOV_CAP) {
+		m.msg_iovlen = cut_iov(msg->msg_iov, msg->msg_iovlen, n, cut);
+		m.msg_iov = cut;
+	}
+	return REAL("sendmsg", ssize_t(*)(int, const struct msghdr *, int))(fd, &m,
+	                                                                    flags);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct iovec cut[IOV_CAP], *orig = msg->msg_iov;
+	size_t total = iov_total(msg->msg_iov, msg->msg_iovlen),
+	       orig_len = msg->msg_iovlen;
+	ssize_t got;
+	CUT(fd, total);
+	if (n == total && orig_len <= IOV_CAP)
+		return REAL("recvmsg", ssize_t(*)(int, struct msghdr *, int))(fd, msg,
+		                                                              flags);
+	/* The caller's msghdr gets its own iovec back, with the other fields
+	 * (flags, control length, address length) as the kernel set them. */
+	msg->msg_iovlen = cut_iov(orig, orig_len, n, cut);
+	msg->msg_iov = cut;
+	got = REAL("recvmsg", ssize_t(*)(int, struct msghdr *, int))(fd, msg, flags);
+	msg->msg_iov = orig;
+	msg->msg_iovlen = orig_len;
+	return got;
+}
+
+ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+	CUT(out_fd, count);
+	return REAL("sendfile", ssize_t(*)(int, int, off_t *, size_t))(out_fd, in_fd,
+	                                                               offset, n);
+}
+
+ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
+{
+	CUT(out_fd, count);
+	return REAL("sendfile64", ssize_t(*)(int, int, off64_t *, size_t))(out_fd, in_fd,
+	                                                                   offset, n);
+}
+
+ssize_t splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,
+               unsigned int flags)
+{
+	/* Cut when either end is a stream socket. */
+	size_t n = allowed(is_stream_socket(fd_out) ? fd_out : fd_in, len);
+	if (n == 0) {
+		errno = EINTR;
+		return -1;
+	}
+	return REAL("splice",
+	            ssize_t(*)(int, off64_t *, int, off64_t *, size_t, unsigned int))(
+	    fd_in, off_in, fd_out, off_out, n, flags);
 }

@@ -7,22 +7,25 @@
  *
  * Usage:
  *   tcpeer connect HOST PORT [--send FILE] [--chunk N] [--pause-ms MS]
- *                  [--shut-wr] [--close | --reset] [--idle-ms MS]
+ *                  [--shut-wr] [--close | --reset] [--idle-ms MS] [--duplex]
  *       Connect (printing "local ADDR:PORT" on stderr: the address the
  *       kernel chose for this end), send FILE in pieces of N bytes with MS
  *       between them, shutdown(SHUT_WR) if asked, then copy everything
  *       received to stdout until EOF. --close closes right after sending;
  *       --reset closes with SO_LINGER 0 so the peer gets a reset. Exit 0 on
  *       EOF, 3 if nothing arrived for --idle-ms (default 10000), 1 on error.
+ *       --duplex receives while it sends (poll), so an echo of more than the
+ *       socket buffers hold cannot deadlock; prints "sent N bytes" on stderr.
  *   tcpeer serve [--host H] [--port P] [-n COUNT] [--send FILE] [--chunk N]
  *                [--pause-ms MS] [--after-eof] [--echo] [--record FILE]
- *                [--idle-ms MS]
+ *                [--idle-ms MS] [--read-first N]
  *       Listen (default 127.0.0.1, port 0), print "listening on ADDR:PORT",
  *       then serve COUNT (default 1) connections one after another: send FILE
  *       (or, with --echo, what came before the client's EOF) in pieces, and
  *       close. With --after-eof, read until the client's EOF first, then
  *       answer. --record appends what was received to FILE. Prints
- *       "received N bytes" per connection.
+ *       "received N bytes" per connection. --read-first N reads N bytes (a
+ *       request) before answering, so that closing sends FIN, not a reset.
  *   tcpeer probe HOST PORT
  *       Exit 0 if a TCP connection to HOST PORT succeeds, 1 if not.
  */
@@ -45,8 +48,8 @@
 struct opts {
 	const char *host, *port, *send_file, *record_file;
 	size_t chunk;
-	long pause_ms, idle_ms, count;
-	int shut_wr, close_early, reset, after_eof, echo;
+	long pause_ms, idle_ms, count, read_first;
+	int shut_wr, close_early, reset, after_eof, echo, duplex;
 };
 
 static _Noreturn void usage(void)
@@ -104,6 +107,60 @@ static int send_pieces(int fd, const char *buf, size_t len, const struct opts *o
 			pause_ms(o->pause_ms);
 	}
 	return 0;
+}
+
+/* Send LEN bytes of DATA (then shutdown(SHUT_WR) if asked) while copying
+ * what arrives to stdout, until EOF. Returns bytes received, -1 on error
+ * (errno set), -2 if nothing moved for the idle time. */
+static long send_and_receive(int fd, const char *data, size_t len, const struct opts *o)
+{
+	static char buf[65536];
+	size_t sent = 0;
+	long got = 0;
+	int shut = 0;
+
+	for (;;) {
+		if (sent == len && o->shut_wr && !shut) {
+			if (shutdown(fd, SHUT_WR) == -1)
+				return -1;
+			shut = 1;
+		}
+		struct pollfd p = {.fd = fd,
+		                   .events = POLLIN | (sent < len ? POLLOUT : 0)};
+		int rc = poll(&p, 1, (int)o->idle_ms);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc == -1)
+			err(1, "poll");
+		if (rc == 0)
+			return -2;
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				return -1;
+			if (n == 0)
+				break;
+			if (write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
+				err(1, "stdout");
+			got += n;
+		} else if (p.revents & POLLOUT) {
+			size_t want = len - sent;
+			if (o->chunk && o->chunk < want)
+				want = o->chunk;
+			ssize_t n =
+			    send(fd, data + sent, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n == -1 &&
+			    (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;
+			if (n == -1)
+				return -1;
+			sent += (size_t)n;
+		}
+	}
+	fprintf(stderr, "sent %zu bytes\n", sent);
+	return got;
 }
 
 /* Wait until FD is readable or IDLE_MS pass. Returns 1 readable, 0 idle. */
@@ -186,6 +243,19 @@ static int do_connect(const struct opts *o)
 	if (fd == -1)
 		err(1, "connect to %s:%s", o->host, o->port);
 	report_local(fd);
+	if (o->duplex && o->send_file != NULL) {
+		data = slurp(o->send_file, &len);
+		got = send_and_receive(fd, data, len, o);
+		free(data);
+		close(fd);
+		if (got == -2) {
+			fprintf(stderr, "tcpeer: nothing moved for %ld ms\n", o->idle_ms);
+			return 3;
+		}
+		if (got == -1)
+			err(1, "send or recv");
+		return 0;
+	}
 	if (o->send_file != NULL) {
 		data = slurp(o->send_file, &len);
 		if (send_pieces(fd, data, len, o) == -1)
@@ -213,6 +283,23 @@ static int do_connect(const struct opts *o)
 	return 0;
 }
 
+/* Receive LEN bytes into BUF unless EOF, an error or IDLE_MS of silence
+ * comes first. Returns how many arrived. */
+static long recv_request(int fd, char *buf, size_t len, long idle_ms)
+{
+	size_t got = 0;
+
+	while (got < len && wait_readable(fd, idle_ms)) {
+		ssize_t n = recv(fd, buf + got, len - got, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return (long)got;
+}
+
 static void serve_one(int cfd, const struct opts *o, const char *greet, size_t greet_len)
 {
 	char *got = NULL;
@@ -223,6 +310,15 @@ static void serve_one(int cfd, const struct opts *o, const char *greet, size_t g
 	if (o->record_file != NULL &&
 	    (record = open(o->record_file, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
 		err(1, "open %s", o->record_file);
+	if (o->read_first > 0) {
+		char *want = malloc((size_t)o->read_first);
+		if (want == NULL)
+			err(1, "malloc");
+		n = recv_request(cfd, want, (size_t)o->read_first, o->idle_ms);
+		printf("received %ld bytes\n", n);
+		fflush(stdout);
+		free(want);
+	}
 	if (o->after_eof || o->echo) {
 		n = recv_until_eof(cfd, record, o->echo ? &got : NULL, &cap, o->idle_ms);
 		printf("received %ld bytes\n", n < 0 ? 0 : n);
@@ -312,10 +408,14 @@ int main(int argc, char **argv)
 			o.idle_ms = number(v);
 		else if (!strcmp(a, "-n") && v)
 			o.count = number(v);
+		else if (!strcmp(a, "--read-first") && v)
+			o.read_first = number(v);
 		else {
 			takes = 0;
 			if (!strcmp(a, "--shut-wr"))
 				o.shut_wr = 1;
+			else if (!strcmp(a, "--duplex"))
+				o.duplex = 1;
 			else if (!strcmp(a, "--close"))
 				o.close_early = 1;
 			else if (!strcmp(a, "--reset"))
