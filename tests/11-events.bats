@@ -234,8 +234,10 @@ measure_window() {
 
 under_short_io() {
 	hint "Output buffers and slow clients" \
-		"send() on a non-blocking socket may take only part of a message: keep the rest queued and send it on the next POLLOUT."
-	start_server server -- "${SHORTIO[@]}" "$PLAIN_DIR/$1" 0
+		"send() on a non-blocking socket may take only part of a message, or fail with EAGAIN: keep the rest queued and send it on the next POLLOUT."
+	# And now and then EAGAIN, as from a full buffer or a stale report: the
+	# rest must wait for the next POLLOUT, and nothing may be lost.
+	start_server server -- "${SHORTIO[@]}" SHORTIO_EAGAIN=3 "$PLAIN_DIR/$1" 0
 	crowd crowd 4 -c 4 -m 40 --size 300
 	wait_empty
 }

@@ -23,6 +23,11 @@
  *                  from the seed mixed with its own start order
  *   SHORTIO_EINTR  if N > 0, about one call in N fails with EINTR before
  *                  moving anything, as if a signal had arrived (default 0)
+ *   SHORTIO_EAGAIN if N > 0, on a non-blocking socket (O_NONBLOCK) about one
+ *                  call in N fails with EAGAIN before moving anything, as
+ *                  when a send buffer is full or a readiness report was
+ *                  stale: an event loop must wait for the next POLLOUT or
+ *                  POLLIN, and lose nothing (default 0)
  *
  * Use it with the unsanitized builds ($PLAIN_DIR): ASan wants to be first in
  * the library list. Built as GNU C, not ISO C: see scripts/build-tools.
@@ -90,25 +95,42 @@ static int is_stream_socket(int fd)
 	return yes;
 }
 
+/* Is FD in non-blocking mode? */
+static int is_nonblocking(int fd)
+{
+	int saved = errno;
+	int flags = fcntl(fd, F_GETFL);
+
+	errno = saved;
+	return flags != -1 && (flags & O_NONBLOCK);
+}
+
+/* What allowed() returns for "fail with EAGAIN". */
+#define CUT_EAGAIN ((size_t)-1)
+
 // [snippet shortio_allowed]
 /*
- * How many of LEN bytes this call on FD may move; 0 means "fail with EINTR".
- * Anything but a stream socket, and empty calls, keep LEN.
+ * How many of LEN bytes this call on FD may move; 0 means "fail with EINTR",
+ * CUT_EAGAIN "fail with EAGAIN". Anything but a stream socket, and empty
+ * calls, keep LEN.
  */
 static size_t allowed(int fd, size_t len)
 {
-	unsigned long max, every;
+	unsigned long max, every, eagain;
 	uint64_t r;
 
 	if (len == 0 || !is_stream_socket(fd))
 		return len;
 	max = env_number("SHORTIO_MAX", 7);
 	every = env_number("SHORTIO_EINTR", 0);
+	eagain = env_number("SHORTIO_EAGAIN", 0);
 	if (max == 0)
 		max = 1;
 	r = next_random();
 	if (every > 0 && (r >> 32) % every == 0)
 		return 0;
+	if (eagain > 0 && (r >> 40) % eagain == 0 && is_nonblocking(fd))
+		return CUT_EAGAIN;
 	r = 1 + r % max;
 	return r < len ? (size_t)r : len;
 }
@@ -117,8 +139,8 @@ static size_t allowed(int fd, size_t len)
 #define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
 #define CUT(fd, len)                                                                     \
 	size_t n = allowed(fd, len);                                                     \
-	if (n == 0) {                                                                    \
-		errno = EINTR;                                                           \
+	if (n == 0 || n == CUT_EAGAIN) {                                                 \
+		errno = n == 0 ? EINTR : EAGAIN;                                         \
 		return -1;                                                               \
 	}
 
@@ -301,8 +323,8 @@ ssize_t splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t 
 {
 	/* Cut when either end is a stream socket. */
 	size_t n = allowed(is_stream_socket(fd_out) ? fd_out : fd_in, len);
-	if (n == 0) {
-		errno = EINTR;
+	if (n == 0 || n == CUT_EAGAIN) {
+		errno = n == 0 ? EINTR : EAGAIN;
 		return -1;
 	}
 	return REAL("splice",
