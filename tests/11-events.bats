@@ -8,62 +8,12 @@
 
 load lib/helpers
 load lib/chat
+load lib/room
 load lib/shortio
 
 # A loaded machine makes ASan and valgrind slow to start: be patient with
 # lines a passing program prints (a failing one still fails in bounded time).
 T_LINE=30
-
-online_count() {
-	grep -ac "(${1} online)\$" "$(out server)" || true
-}
-
-more_online() { [ "$(online_count "$1")" -gt "$2" ]; }
-
-wait_online() {
-	local want=$1 before=$2
-	if ! wait_until --while server 40 more_online "$want" "$before"; then
-		fail_with "the server did not log every client joining" \
-			"a line 'joined ADDR:PORT ($want online)'" \
-			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
-		return 1
-	fi
-}
-
-# crowd NAME ONLINE [chat-crowd options]: as in lesson 08's suite: run
-# chat-crowd, wait until the server has ONLINE clients, let it talk, and
-# check its verdict.
-crowd() {
-	local name=$1 online=$2 before
-	shift 2
-	before=$(online_count "$online")
-	start_typed "$name" --timeout 90 -- "$TOOLS_DIR/chat-crowd" 127.0.0.1 "$PORT" \
-		--wait-stdin --timeout-ms 40000 "$@"
-	wait_line "$name" '^connected ' 40
-	wait_online "$online" "$before" || return 1
-	type_line "$name" go
-	wait_exit "$name" 60
-	if [ "$STATUS" != 0 ]; then
-		fail_with "chat-crowd $* found a problem" "a line 'ok: ...'" \
-			"$(_tail "$(out "$name")")
---- the server's log:
-$(_tail "$(out server)")
---- the server's stderr:
-$(_tail "$(err server)")"
-		return 1
-	fi
-}
-
-room_empty() { tail -n 1 "$(out server)" | grep -aq '^left .*(0 online)$'; }
-
-wait_empty() {
-	if ! wait_until --while server 40 room_empty; then
-		fail_with "the clients were not all taken out of the room" \
-			"the last line 'left ADDR:PORT (0 online)'" \
-			"$(_tail "$(out server)") (server running: $(is_running server && echo yes || echo no))"
-		return 1
-	fi
-}
 
 # cpu_ticks PID: user + system CPU time PID has used, in clock ticks.
 cpu_ticks() {
@@ -182,7 +132,7 @@ slow_client_dropped() {
 	start_server server -- "$PLAIN_DIR/$1" 0
 	local pid rss
 	pid=$(prog_pid server)
-	crowd crowd 4 -c 3 -m 400 --size 1000 --stalled 1
+	crowd crowd 4 -c 3 -m 400 --size 1000 --stalled 1 --expect-drop 10000
 	expect_line server '^dropped 127\.0\.0\.1:[0-9]+ \(too slow\)$' \
 		"the server should drop the client that stopped reading"
 	rss=$(peak_rss_kib "$pid")
