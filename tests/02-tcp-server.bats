@@ -272,7 +272,7 @@ unread_at_server() {
 }
 
 @test "an IPv4-mapped IPv6 address (::ffff:127.0.0.1), the longest form here, is listened on and logged whole" {
-	hint "Printing an address" \
+	hint "Telling the world where you listen" \
 		"Size address text buffers with INET6_ADDRSTRLEN (46): '::ffff:127.0.0.1' needs 17 bytes, one more than INET_ADDRSTRLEN."
 	start_server greeter -- "$BIN_DIR/greeter" 0 ::ffff:127.0.0.1
 	[ "$LINE" = "listening on [::ffff:127.0.0.1]:$PORT" ] ||
