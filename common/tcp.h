@@ -23,7 +23,7 @@ int tcp_connect(const char *host, const char *port, int *gai_rc);
  * Resolve HOST and PORT ("0": the kernel picks) with AI_PASSIVE, then make
  * ONE listening socket: bind and listen on the first address getaddrinfo
  * returns that works, with SO_REUSEADDR set so a restarted server does not
- * trip over its old connections in TIME_WAIT. The other addresses are not
+ * trip over its old connections in TIME-WAIT. The other addresses are not
  * used. HOST NULL means the wildcard addresses, and glibc returns 0.0.0.0
  * before ::, so the socket then takes IPv4 clients only and IPv6 clients are
  * refused (a server for both families needs one :: socket with IPV6_V6ONLY
