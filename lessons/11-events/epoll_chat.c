@@ -172,22 +172,12 @@ static _Noreturn void usage(void)
 int main(int argc, char *argv[])
 {
 	char why[256];
-	const char *port, *host = "127.0.0.1";
-	long count = -1;
-	int opt, lfd, epfd, status;
-	unsigned short ignored;
+	const char *port, *host;
+	long count;
+	int lfd, epfd, status;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n' || parse_long(optarg, 1, 1000000000L, &count) == -1)
-			usage();
-	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (parse_room_args(argc, argv, &count, &port, &host) == -1)
 		usage();
-	port = argv[optind];
-	if (parse_port(port, &ignored) == -1)
-		usage();
-	if (argc - optind == 2)
-		host = argv[optind + 1];
 
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
