@@ -2,9 +2,10 @@
 
 One record a line: "NN slug programs tsan diagram builds..." for a lesson,
 "diagram KEY WHAT..." for a diagram group (the file's header says what each
-field is). book/checks.py, book/transcripts.py, scripts/mutate and
-scripts/gradescope/run_autograder read the lessons from here; scripts/lib.sh
-and book/filters/book.lua read the same file their own way.
+field is). book/checks.py, book/transcripts.py and scripts/mutate read the
+lessons from here; scripts/lib.sh (and through it every bash script,
+scripts/gradescope/run_autograder among them) and book/filters/book.lua
+read the same file their own way.
 """
 
 import os
