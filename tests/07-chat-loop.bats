@@ -154,6 +154,29 @@ disconnections() {
 	expect_clean_stderr server
 }
 
+@test "echo server: an echo that fails with EPIPE ends that conversation, not the server (SIGPIPE)" {
+	hint "When the client goes away" \
+		"A send or write() to a client that has gone fails with EPIPE and raises SIGPIPE, which ends the process: ignore SIGPIPE (or pass MSG_NOSIGNAL to send), then end that conversation and accept the next client."
+	# The kernel gives EPIPE only to the second write after a reset, which
+	# this server may never make: the shim makes the first echo fail with
+	# EPIPE and raise SIGPIPE as the kernel then does, on every run.
+	failing send 32
+	start_server server -- "${FAILING[@]}" "$PLAIN_DIR/echo_server" 0
+	printf 'the echo of this line fails\n' >"$BATS_TEST_TMPDIR/one"
+	printf 'and this one comes back\n' >"$BATS_TEST_TMPDIR/two"
+	echo_client one "$BATS_TEST_TMPDIR/one"
+	if ! wait_until --while server "$T_LINE" logged_disconnections 1; then
+		local status=0
+		is_running server || wait "$(pid_of server)" 2>/dev/null || status=$?
+		fail_with "the server did not survive an echo that failed with EPIPE" \
+			"a line 'disconnected ADDR:PORT (0 bytes)', the server running" \
+			"$(is_running server && echo "still running, no such line" || echo "exit status $status (141 is death by SIGPIPE)"); stderr: $(_tail "$(err server)")"
+		return 1
+	fi
+	echo_client two "$BATS_TEST_TMPDIR/two"
+	expect_echo two "$BATS_TEST_TMPDIR/two"
+}
+
 @test "echo server: -n 2 serves two clients, then exits 0 with no descriptor left open" {
 	hint "The connection loop" \
 		"Count the clients served; after COUNT, leave the loop and close the listening socket."

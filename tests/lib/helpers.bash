@@ -362,6 +362,17 @@ gone_clients() {
 	done
 }
 
+# failing CALL ERRNO [TIMES]: set FAILING to a command prefix under which
+# CALL (a FAIL_CALL name of preload-fail.so: accept, getpeername, send...)
+# fails with errno number ERRNO, TIMES times (default 1), then works again.
+# Prefix a plain build: "${FAILING[@]}" "$PLAIN_DIR/PROG" ARGS. A per-client
+# failure the kernel gives only when a race goes one way is then certain.
+failing() {
+	# shellcheck disable=SC2034 # used by the suites
+	FAILING=(env LD_PRELOAD="$TOOLS_DIR/preload-fail.so" FAIL_CALL="$1" FAIL_ERRNO="$2"
+		FAIL_TIMES="${3:-1}")
+}
+
 # run_bounded NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
 # Run CMD in the foreground, bounded in time, stdout/stderr to files as for
 # start; its status goes to $STATUS ("timeout" if it had to be killed).
