@@ -3,6 +3,13 @@
 
 load lib/helpers
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="When a client goes away"
+INVARIANT_SECTION_FDS="Closing the connection"
+
 # greet CLIENT [tcpeer options]: connect to the greeter on $PORT as CLIENT,
 # bounded. The connection's local address (what the server should log) goes
 # to $LOCAL, the greeting to $(out CLIENT). A server that never answers or

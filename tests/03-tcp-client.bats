@@ -8,6 +8,11 @@
 load lib/helpers
 load lib/chat
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+
 # minicat [--stdin FILE] [--] ARGS...: run the client, bounded, as "minicat".
 minicat() {
 	local opts=()

@@ -4,6 +4,12 @@
 load lib/helpers
 load lib/udp
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="Answering with sendto"
+
 # talk NAME [udpeer talk options and steps...]: run the test client against
 # the server started as "srv" (its port is $PORT), bounded.
 talk() {

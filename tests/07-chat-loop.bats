@@ -5,6 +5,13 @@
 load lib/helpers
 load lib/chat
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="When the client goes away"
+INVARIANT_SECTION_FDS="The connection loop"
+
 # The machine may be loaded by other suites running at once: be patient with
 # lines a passing program prints (a failing one still fails in bounded time).
 T_LINE=30
