@@ -169,8 +169,11 @@ wait_line() {
 		if ! is_running "$name"; then
 			# One more look: the line may have come just before the exit.
 			LINE=$(grep -m 1 -aE -- "$re" "$file") && return 0
-			wait "$(pid_of "$name")" 2>/dev/null
-			_fail_line "$name" "$re" "$name exited (status $?) before printing it"
+			# Under errexit a bare failing wait would end the test with no
+			# report at all.
+			local status=0
+			wait "$(pid_of "$name")" 2>/dev/null || status=$?
+			_fail_line "$name" "$re" "$name exited (status $status) before printing it"
 			return 1
 		fi
 		if [ "$(_now_ms)" -ge "$deadline" ]; then
