@@ -128,7 +128,7 @@ only_main_thread() { [ "$(thread_count "$1")" -eq 1 ]; }
 	[ -n "${TSAN_DIR:-}" ] && [ -x "$TSAN_DIR/chat_server" ] ||
 		fail_with "no ThreadSanitizer build" "chat_server built with -fsanitize=thread" \
 			"nothing in TSAN_DIR (does chat_server.c include <pthread.h>?)"
-	local T_STALL=10 # ThreadSanitizer runs the server many times slower
+	local T_STALL=6 # ThreadSanitizer runs the server many times slower
 	# 3 rounds of 6 talkers and 3 resetting clients: -n 27.
 	start server --timeout 110 -- "$TSAN_DIR/chat_server" -n 27 0
 	wait_listening server 60
@@ -145,7 +145,7 @@ only_main_thread() { [ "$(thread_count "$1")" -eq 1 ]; }
 @test "after -n COUNT clients have come and gone, the server exits 0 with nothing leaked (valgrind)" {
 	hint "Ending the server" \
 		"Each client thread closes its socket and frees its entry; main waits for the last thread, then returns."
-	local T_STALL=10 # valgrind runs the server many times slower
+	local T_STALL=6 # valgrind runs the server many times slower
 	start_valgrind server --timeout 120 -- chat_server -n 6 0
 	wait_listening server 60
 	crowd crowd 6 -c 4 -m 5 --victims 2
@@ -258,7 +258,7 @@ stop_clients() {
 	# unlucky order certain: the four client threads start together once
 	# main has made them all, and a thread that unlocks waits a moment, so
 	# another runs its next critical section first.
-	local n=4 i T_STALL=10 # ThreadSanitizer runs the server many times slower
+	local n=4 i T_STALL=10 # no join is logged until all four have connected (RACE_GATE)
 	start server --timeout 110 -- env LD_PRELOAD="$TOOLS_DIR/preload-race.so" RACE_GATE=$n \
 		RACE_UNLOCK_MS=20 "$TSAN_DIR/chat_server" -n $n 0
 	wait_listening server 60

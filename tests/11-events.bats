@@ -216,7 +216,7 @@ under_short_io() {
 count_and_valgrind() {
 	hint "Ending the server" \
 		"With -n COUNT: stop accepting after COUNT clients, go on until the last one has left, then close everything and return 0."
-	local T_STALL=10 # valgrind runs the server many times slower
+	local T_STALL=6 # valgrind runs the server many times slower
 	start_valgrind server --timeout 120 -- "$1" -n 6 0
 	wait_listening server 60
 	crowd crowd 6 -c 4 -m 5 --victims 2

@@ -11,7 +11,7 @@
 # logs or relays something every few hundred milliseconds while there is
 # work (chat-crowd's longest silence was 0.2 s at a load average of 40); one that serves nobody, or waits on one client, is seen in T_STALL
 # seconds instead of the whole limit. Slow builds (valgrind, ThreadSanitizer)
-# raise it: `local T_STALL=15` in the test.
+# raise it: `local T_STALL=6` in the test.
 : "${T_STALL:=3}"
 
 # log_size: the size of the server's log so far, in bytes.
