@@ -149,21 +149,20 @@ describe_status() {
 	esac
 }
 
-# what_happened: for each server of the test (a program under test that
-# printed its listening line) that is no longer running although the test
-# did not end it, a line saying so with its exit status, and its stderr.
+# what_happened: for each program under test started in the background (a
+# server) that is no longer running although the test did not end it, a line saying so with its exit status, and its stderr.
 # Nothing when every server still runs: a failure report says first what
 # happened to the program, before any expected/got or guess.
 what_happened() {
-	local name pid base
-	[ -f "$(_dir)/.servers" ] || return 0
-	while read -r name pid base; do
+	local name
+	[ -f "$(_dir)/.tested" ] || return 0
+	while read -r name; do
 		_is_ended "$name" && continue
 		[ -f "$(_dir)/$name.status" ] || continue
 		printf 'first: %s is no longer running: it %s.\n' "$name" "$(describe_status "$(cat "$(_dir)/$name.status")")"
 		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
-	done <"$(_dir)/.servers"
+	done <"$(_dir)/.tested"
 }
 
 # _collect_status NAME: if NAME has ended, keep its exit status in
@@ -172,18 +171,22 @@ what_happened() {
 _collect_status() {
 	local status=0
 	[ -f "$(_dir)/$1.status" ] && return 0
-	is_running "$1" && return 1
+	is_running "$1" && return 0
 	wait "$(pid_of "$1")" 2>/dev/null || status=$?
 	printf '%s\n' "$status" >"$(_dir)/$1.status"
 }
 
-# _collect_servers: _collect_status for every server of the test.
+# _collect_servers: _collect_status for every program under test that the
+# test started in the background (start: it has a pid file) and did not end.
+# (A server that exits at once after its listening line is never registered
+# in .servers: this is why all of them are looked at.)
 _collect_servers() {
 	local name
-	[ -f "$(_dir)/.servers" ] || return 0
-	while read -r name _; do
+	[ -f "$(_dir)/.tested" ] || return 0
+	while read -r name; do
+		[ -f "$(_dir)/$name.pid" ] || continue
 		_is_ended "$name" || _collect_status "$name"
-	done <"$(_dir)/.servers"
+	done <"$(_dir)/.tested"
 	return 0
 }
 
