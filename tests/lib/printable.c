@@ -99,10 +99,14 @@ int main(int argc, char *argv[])
 			size_t len;
 
 			/* Wait for more input before judging a cut sequence. */
-			if (!eof && c >= 0xc2 && c <= 0xf4 && have - i < (c >= 0xf0 ? 4u : c >= 0xe0 ? 3u : 2u))
+			if (!eof && c >= 0xc2 && c <= 0xf4 &&
+			    have - i < (c >= 0xf0   ? 4u
+			                : c >= 0xe0 ? 3u
+			                            : 2u))
 				break;
 			len = utf8_len(buf + i, have - i);
-			if (len == 1 && (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))) {
+			if (len == 1 &&
+			    (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))) {
 				out[o++] = (char)c;
 			} else if (len > 1) {
 				memcpy(out + o, buf + i, len);

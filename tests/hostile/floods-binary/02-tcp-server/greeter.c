@@ -60,7 +60,8 @@ int main(int argc, char *argv[])
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons((unsigned short)(argc > 1 ? atoi(argv[argc - 1]) : 0));
 	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 || listen(lfd, 16) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(lfd, 16) == -1 ||
 	    getsockname(lfd, (struct sockaddr *)&sin, &len) == -1)
 		return 1;
 	printf("listening on 127.0.0.1:%u\n", ntohs(sin.sin_port));
