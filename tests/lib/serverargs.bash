@@ -87,8 +87,8 @@ check_serves_one() {
 check_emfile_backoff() {
 	local client=$1 prog=$2 log=$BATS_TEST_TMPDIR/accept-failures
 	shift 2
-	start_server emfile -- env LD_PRELOAD="$TOOLS_DIR/preload-fail.so" \
-		FAIL_CALL=accept FAIL_TIMES=3 FAIL_LOG="$log" "$prog" -n 1 "$@" 0 || return 1
+	failing accept 24 3 # EMFILE, three times (lib/helpers)
+	start_server emfile -- "${FAILING[@]}" FAIL_LOG="$log" "$prog" -n 1 "$@" 0 || return 1
 	"$client" emfile || return 1
 	wait_exit emfile 30 || return 1
 	expect_status emfile 0 "exit status after EMFILE passed and its one client (-n 1)" || return 1
