@@ -3,6 +3,13 @@
 
 load lib/helpers
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="When a client goes away"
+INVARIANT_SECTION_FDS="Closing the connection"
+
 # greet CLIENT [tcpeer options]: connect to the greeter on $PORT as CLIENT,
 # bounded. The connection's local address (what the server should log) goes
 # to $LOCAL, the greeting to $(out CLIENT). A server that never answers or
@@ -300,4 +307,43 @@ unread_at_server() {
 	[ ! -s "$(err greeter)" ] ||
 		fail_with "the server wrote to stderr while every client was served well" \
 			"nothing on stderr" "$(_tail "$(err greeter)")"
+}
+
+# survives_failing CALL ERRNO: with CALL failing once with ERRNO (the
+# failing shim), the server greets the clients that come after: the failure
+# cost one client at most, never the server.
+survives_failing() {
+	local call=$1 errno=$2
+	failing "$call" "$errno"
+	start_server greeter -- "${FAILING[@]}" "$PLAIN_DIR/greeter" 0
+	greet first
+	if ! is_running greeter; then
+		local status=0
+		wait "$(pid_of greeter)" 2>/dev/null || status=$?
+		fail_with "the server ended when $call() failed for one client (errno $errno)" \
+			"a warning, that client closed, the server still running" \
+			"exit status $status (141 is death by SIGPIPE); stderr: $(_tail "$(err greeter)")"
+		return 1
+	fi
+	greet second
+	expect_greeted second
+	expect_logged "$LOCAL"
+}
+
+@test "an accept() that fails with ECONNABORTED (a client gave up in the queue) does not stop the server" {
+	hint "The accept loop" \
+		"accept() fails with ECONNABORTED when a client gave up while it waited in the queue, and with EINTR after a signal: neither is the server's fault, so try again."
+	survives_failing accept 103
+}
+
+@test "a getpeername() that fails for one client (ENOTCONN) does not stop the server" {
+	hint "When a client goes away" \
+		"getpeername() fails with ENOTCONN when the client reset the connection before you looked: warn(), close that client and accept the next. err() ends the whole server."
+	survives_failing getpeername 107
+}
+
+@test "a greeting send() that fails with EPIPE does not stop the server (no err(), no SIGPIPE)" {
+	hint "When a client goes away" \
+		"A send to a client that has gone fails with EPIPE and raises SIGPIPE: ignore SIGPIPE (or pass MSG_NOSIGNAL), then warn(), close that client and accept the next."
+	survives_failing send 32
 }

@@ -8,6 +8,11 @@
 load lib/helpers
 load lib/chat
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+
 # minicat [--stdin FILE] [--] ARGS...: run the client, bounded, as "minicat".
 minicat() {
 	local opts=()
@@ -257,7 +262,18 @@ left_close_wait() { ! in_close_wait "$1"; }
 	if ! [[ $got =~ ^minicat:\ no-such-host\.invalid:\ [A-Z][^:]+$ ]] || [[ $got =~ Success|Unknown\ error ]]; then
 		fail_with "the error message does not give the resolver's reason" \
 			"minicat: no-such-host.invalid: Name or service not known   (the text of gai_strerror(rc))" "$got"
+		return 1
 	fi
+	# The resolver's words depend on the machine ("Name or service not
+	# known", or "Temporary failure in name resolution" where no name server
+	# answers): ask it here, with every set of hints a client may pass, and
+	# compare exactly. A stale errno's text (strerror) is none of them.
+	run_bounded gai -- "$TOOLS_DIR/gai-says" no-such-host.invalid 80
+	local said reason=${got#minicat: no-such-host.invalid: }
+	said=$(grep -vx ok "$(out gai)")
+	grep -qxF -- "$reason" <<<"$said" ||
+		fail_with "the reason is not what getaddrinfo() said (is it strerror(errno) instead of gai_strerror(rc)?)" \
+			"minicat: no-such-host.invalid: $(head -n 1 <<<"$said")   (gai_strerror(rc) here)" "$got"
 }
 
 @test "wrong arguments print a usage line and exit 2" {

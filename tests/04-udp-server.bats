@@ -4,6 +4,12 @@
 load lib/helpers
 load lib/udp
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="Answering with sendto"
+
 # talk NAME [udpeer talk options and steps...]: run the test client against
 # the server started as "srv" (its port is $PORT), bounded.
 talk() {
@@ -165,6 +171,24 @@ expect_reply() {
 	talk_ok c "an exchange over $long"
 	expect_reply "the reply" "$msg" "$msg.got"
 	wait_lines srv "^14 bytes from \\[$long\\]:[0-9]+\$" 1
+}
+
+@test "a sender whose IPv6 address differs from the server's only in its last 8 bytes is answered at its own address" {
+	hint "Receiving with recvfrom" \
+		"recvfrom() writes the sender's address into the buffer you give it, cut to the length you say: an IPv6 address needs a struct sockaddr_in6 (28 bytes), so receive into a struct sockaddr_storage with its length set to sizeof(it)."
+	# A buffer the size of a struct sockaddr_in (16 bytes) keeps only the
+	# first 8 bytes of an IPv6 sender's address; the rest is whatever the
+	# memory held, often the server's own address. From ::1 to ::1 that is
+	# right by luck, so the sender here differs in exactly those bytes.
+	local server=fd00:1234:5678:9abc::1 sender=fd00:1234:5678:9abc:def0:1234:5678:9abc msg
+	private_net "$server" "$sender"
+	start_server srv -- "${IN_NET[@]}" "$BIN_DIR/upcase" 0 "$server"
+	msg=$(payload msg 'from the far end of the prefix')
+	run_bounded c --timeout 30 -- "${IN_NET[@]}" "$TOOLS_DIR/udpeer" talk "$server" "$PORT" \
+		--from "$sender" send:0:"$msg" recv:0:"$msg.got"
+	talk_ok c "an exchange from $sender with a server on $server"
+	expect_reply "the reply" "$msg" "$msg.got"
+	wait_lines srv "^30 bytes from \\[$sender\\]:[0-9]+\$" 1
 }
 
 @test "-n COUNT: exits 0 after COUNT datagrams with every descriptor closed" {

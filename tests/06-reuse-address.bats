@@ -5,6 +5,11 @@
 
 load lib/helpers
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+
 GREETING='^hello 127\.0\.0\.1:[0-9]+, this is process [0-9]+$'
 
 # greet NAME: be one client of the server on $PORT; its greeting goes to

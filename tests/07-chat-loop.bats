@@ -5,6 +5,13 @@
 load lib/helpers
 load lib/chat
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="When the client goes away"
+INVARIANT_SECTION_FDS="The connection loop"
+
 # The machine may be loaded by other suites running at once: be patient with
 # lines a passing program prints (a failing one still fails in bounded time).
 T_LINE=30
@@ -152,6 +159,29 @@ disconnections() {
 	echo_client next "$BATS_TEST_TMPDIR/next"
 	expect_echo next "$BATS_TEST_TMPDIR/next"
 	expect_clean_stderr server
+}
+
+@test "echo server: an echo that fails with EPIPE ends that conversation, not the server (SIGPIPE)" {
+	hint "When the client goes away" \
+		"A send or write() to a client that has gone fails with EPIPE and raises SIGPIPE, which ends the process: ignore SIGPIPE (or pass MSG_NOSIGNAL to send), then end that conversation and accept the next client."
+	# The kernel gives EPIPE only to the second write after a reset, which
+	# this server may never make: the shim makes the first echo fail with
+	# EPIPE and raise SIGPIPE as the kernel then does, on every run.
+	failing send 32
+	start_server server -- "${FAILING[@]}" "$PLAIN_DIR/echo_server" 0
+	printf 'the echo of this line fails\n' >"$BATS_TEST_TMPDIR/one"
+	printf 'and this one comes back\n' >"$BATS_TEST_TMPDIR/two"
+	echo_client one "$BATS_TEST_TMPDIR/one"
+	if ! wait_until --while server "$T_LINE" logged_disconnections 1; then
+		local status=0
+		is_running server || wait "$(pid_of server)" 2>/dev/null || status=$?
+		fail_with "the server did not survive an echo that failed with EPIPE" \
+			"a line 'disconnected ADDR:PORT (0 bytes)', the server running" \
+			"$(is_running server && echo "still running, no such line" || echo "exit status $status (141 is death by SIGPIPE)"); stderr: $(_tail "$(err server)")"
+		return 1
+	fi
+	echo_client two "$BATS_TEST_TMPDIR/two"
+	expect_echo two "$BATS_TEST_TMPDIR/two"
 }
 
 @test "echo server: -n 2 serves two clients, then exits 0 with no descriptor left open" {

@@ -6,6 +6,13 @@ load lib/helpers
 load lib/chat
 load lib/room
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="SIGPIPE: the signal that kills servers"
+INVARIANT_SECTION_FDS="Joining and leaving"
+
 # The machine may be loaded by other suites running at once: be patient with
 # lines a passing program prints (a failing one still fails in bounded time).
 T_LINE=30
@@ -282,4 +289,56 @@ read_log() {
 		return 1
 	fi
 	is_running server || fail_with "the server died after a send failed with EPIPE" "still running" "exited"
+}
+
+# logged_count WHAT: the N of every "WHAT ADDR:PORT (N online)" line the
+# server logged, sorted, on one line.
+logged_counts() {
+	sed -n "s/^$1 .* (\([0-9]*\) online)\$/\1/p" "$(out server)" | sort -n | tr '\n' ' '
+}
+
+joined_all() { [ "$(grep -c '^joined ' "$(out server)")" -ge "$1" ]; }
+
+stop_clients() {
+	local i
+	for i in $(seq "$1"); do stop "c$i"; done
+}
+
+@test "the online count is kept under the lock while clients join and leave at once (ThreadSanitizer)" {
+	hint "The mutex and what it protects" \
+		"The count of clients online is shared like the list: change it and read it for the log only while you hold the lock (copy it into a local variable for the printf after unlocking)."
+	[ -n "${TSAN_DIR:-}" ] && [ -x "$TSAN_DIR/chat_server" ] ||
+		fail_with "no ThreadSanitizer build" "chat_server built with -fsanitize=thread" \
+			"nothing in TSAN_DIR (does chat_server.c include <pthread.h>?)"
+	# ThreadSanitizer sees a race only if two unordered accesses both happen
+	# in the run; which do depends on the scheduler. The race shim makes the
+	# unlucky order certain: the four client threads start together once
+	# main has made them all, and a thread that unlocks waits a moment, so
+	# another runs its next critical section first.
+	local n=4 i
+	start server --timeout 110 -- env LD_PRELOAD="$TOOLS_DIR/preload-race.so" RACE_GATE=$n \
+		RACE_UNLOCK_MS=20 "$TSAN_DIR/chat_server" -n $n 0
+	wait_listening server 60
+	for i in $(seq $n); do
+		start "c$i" -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" --idle-ms 60000
+	done
+	if ! wait_until --while server 40 joined_all $n; then
+		fail_with "the server did not log $n joins" "$n lines 'joined ADDR:PORT (N online)'" \
+			"$(_tail "$(out server)"); stderr: $(_tail "$(err server)")"
+		return 1
+	fi
+	# All leave at once: they are gone before the server looks again.
+	paused server stop_clients $n
+	wait_exit server 60 || return 1
+	expect_clean_stderr server
+	expect_status server 0
+	hint "Joining and leaving" \
+		"Each join and each leave changes the count once, under the lock, and logs the value it made: the joins show 1 to $n once each, the leaves $((n - 1)) down to 0."
+	local want_j want_l
+	want_j=$(seq 1 $n | tr '\n' ' ')
+	want_l=$(seq 0 $((n - 1)) | tr '\n' ' ')
+	[ "$(logged_counts joined)" = "$want_j" ] ||
+		fail_with "the joins did not count 1 to $n" "counts: $want_j" "counts: $(logged_counts joined)"
+	[ "$(logged_counts left)" = "$want_l" ] ||
+		fail_with "the leaves did not count down to 0" "counts: $want_l" "counts: $(logged_counts left)"
 }

@@ -11,6 +11,13 @@ load lib/helpers
 load lib/frames
 load lib/shortio
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="How we test you"
+INVARIANT_SECTION_DIED="The receiver, walked through"
+INVARIANT_SECTION_FDS="The receiver, walked through"
+
 setup() {
 	D=$BATS_TEST_TMPDIR
 	mkdir -p "$D/got"

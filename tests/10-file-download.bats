@@ -14,6 +14,13 @@ load lib/helpers
 load lib/frames
 load lib/shortio
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="Threads per client"
+INVARIANT_SECTION_FDS="Threads per client"
+
 # Memory bound for server and client on the 256 MiB transfer (KiB, plain
 # builds). Both need a few MiB; reading the file into memory needs 256.
 RSS_LIMIT_KIB=32768

@@ -11,6 +11,13 @@ load lib/chat
 load lib/room
 load lib/shortio
 
+# The chapter sections that explain the server invariants teardown checks
+# (see invariant_section in lib/helpers.bash).
+# shellcheck disable=SC2034 # read by lib/helpers.bash
+INVARIANT_SECTION="Check your work"
+INVARIANT_SECTION_DIED="When a client vanishes"
+INVARIANT_SECTION_FDS="When a client vanishes"
+
 # A loaded machine makes ASan and valgrind slow to start: be patient with
 # lines a passing program prints (a failing one still fails in bounded time).
 T_LINE=30

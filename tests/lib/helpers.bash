@@ -362,6 +362,17 @@ gone_clients() {
 	done
 }
 
+# failing CALL ERRNO [TIMES]: set FAILING to a command prefix under which
+# CALL (a FAIL_CALL name of preload-fail.so: accept, getpeername, send...)
+# fails with errno number ERRNO, TIMES times (default 1), then works again.
+# Prefix a plain build: "${FAILING[@]}" "$PLAIN_DIR/PROG" ARGS. A per-client
+# failure the kernel gives only when a race goes one way is then certain.
+failing() {
+	# shellcheck disable=SC2034 # used by the suites
+	FAILING=(env LD_PRELOAD="$TOOLS_DIR/preload-fail.so" FAIL_CALL="$1" FAIL_ERRNO="$2"
+		FAIL_TIMES="${3:-1}")
+}
+
 # run_bounded NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
 # Run CMD in the foreground, bounded in time, stdout/stderr to files as for
 # start; its status goes to $STATUS ("timeout" if it had to be killed).
@@ -439,7 +450,7 @@ expect_clean_stderr() {
 	local name=$1 report
 	report=$(sanitizer_report "$(err "$name")")
 	[ -z "$report" ] && return 0
-	hint "${INVARIANT_SECTION:-Common mistakes}" \
+	hint "$(invariant_section sanitizer)" \
 		"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
 	printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
 }
@@ -689,7 +700,7 @@ _server_invariants() {
 		[ -e "$(_dir)/$name.counted" ] && return 0
 		status=0
 		wait "$(pid_of "$name")" 2>/dev/null || status=$?
-		hint "${INVARIANT_SECTION:-Common mistakes}" \
+		hint "$(invariant_section died)" \
 			"A server keeps serving whatever its clients do: check every call's result, and end only that client's conversation when one fails."
 		fail_with "$name stopped running during the test (a server must outlive its clients)" \
 			"$name still running after the test's clients came and went" \
@@ -702,7 +713,7 @@ _server_invariants() {
 	if [ "$(fd_count "$pid")" -gt "$base" ]; then
 		local when="${T_SETTLE}s after every client was gone"
 		_waits_in_accept "$pid" && when="with every client gone and $name back in accept(), waiting for the next"
-		hint "${INVARIANT_SECTION:-Common mistakes}" \
+		hint "$(invariant_section fds)" \
 			"Close a client's socket (and anything opened for it) on every path out of its conversation: end of file, a reset, a failed send or recv, an error reply."
 		fail_with "$name kept descriptors open after its clients left (baseline: $base, as just after it started listening)" \
 			"$base descriptors, as at the start:
@@ -711,9 +722,18 @@ $(cat "$(_dir)/$name.fds0")" \
 $now"
 		return 1
 	fi
-	hint "${INVARIANT_SECTION:-Common mistakes}" \
+	hint "$(invariant_section zombies)" \
 		"A child that exits stays a zombie until its parent calls waitpid(): reap every child."
 	fail_with "$name left zombie children" "no zombie child" "$(zombie_children "$pid")"
+}
+
+# invariant_section KIND: the chapter section an invariant's hint names. KIND
+# is died, fds, zombies or sanitizer; a suite sets INVARIANT_SECTION_DIED,
+# _FDS, _ZOMBIES or _SANITIZER to the section that explains that invariant in
+# its chapter, INVARIANT_SECTION for the rest (default "Common mistakes").
+invariant_section() {
+	local var=INVARIANT_SECTION_${1^^}
+	printf '%s\n' "${!var:-${INVARIANT_SECTION:-Common mistakes}}"
 }
 
 # sanitizer_report FILE: the first sanitizer report in FILE, whole (its stack
@@ -740,7 +760,7 @@ check_server_invariants() {
 		while read -r name; do
 			report=$(sanitizer_report "$(err "$name")")
 			[ -z "$report" ] && continue
-			hint "${INVARIANT_SECTION:-Common mistakes}" \
+			hint "$(invariant_section sanitizer)" \
 				"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
 			printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
 			return 1

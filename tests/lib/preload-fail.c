@@ -4,13 +4,16 @@
  * Loaded with LD_PRELOAD into a program under test, it lets a test check that
  * the program notices a failing call and reports it, which is otherwise hard
  * to provoke. Environment:
- *   FAIL_CALL   which call fails: socket, bind, listen, accept, connect,
+ *   FAIL_CALL   which call fails: socket, bind, listen, accept (accept4
+ *               too), connect,
  *               setsockopt, getsockname or getpeername; or "send": every
  *               call that sends on a socket (send, sendto, sendmsg, and
  *               write or writev on a socket), counted together
  *   FAIL_ERRNO  the errno it fails with, as a number (default EMFILE)
  *   FAIL_AFTER  how many calls succeed before the first failure (default 0)
- * Every call after that fails too. A send that fails with EPIPE does what
+ *   FAIL_TIMES  how many calls fail, one after another (default: every call
+ *               after FAIL_AFTER), so a test can check that the program
+ *               goes on once the failure has passed A send that fails with EPIPE does what
  * the kernel does when the peer has gone: it raises SIGPIPE in the calling
  * thread unless the call passed MSG_NOSIGNAL (write and writev cannot), so
  * a program that neither ignores SIGPIPE nor passes the flag dies of it, on
@@ -36,11 +39,15 @@ static int should_fail(const char *name)
 	static long calls;
 	const char *which = getenv("FAIL_CALL");
 	const char *after = getenv("FAIL_AFTER");
+	const char *times = getenv("FAIL_TIMES");
 	const char *code = getenv("FAIL_ERRNO");
+	long first = after ? atol(after) : 0, n;
 
 	if (which == NULL || strcmp(which, name) != 0)
 		return 0;
-	if (calls++ < (after ? atol(after) : 0))
+	/* Atomic: threaded servers send from several threads at once. */
+	n = __atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
+	if (n < first || (times != NULL && n >= first + atol(times)))
 		return 0;
 	errno = code ? atoi(code) : EMFILE;
 	return 1;
@@ -75,6 +82,14 @@ int accept(int fd, struct sockaddr *sa, socklen_t *len)
 	if (should_fail("accept"))
 		return -1;
 	return REAL("accept", int (*)(int, struct sockaddr *, socklen_t *))(fd, sa, len);
+}
+
+int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	if (should_fail("accept"))
+		return -1;
+	return REAL("accept4", int (*)(int, struct sockaddr *, socklen_t *, int))(
+	    fd, sa, len, flags);
 }
 
 int connect(int fd, const struct sockaddr *sa, socklen_t len)

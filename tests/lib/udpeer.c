@@ -18,9 +18,10 @@
  *       address), else on a port the kernel picks ("spoofed from
  *       ADDR:PORT"); then wait MS (default 100) before the real answer. Exit 0 after COUNT datagrams
  *       (default: never).
- *   udpeer talk HOST PORT [--sockets K] [--wait-ms MS] STEP...
- *       Open K client sockets (default 1), numbered from 0, and run the
- *       steps in order:
+ *   udpeer talk HOST PORT [--sockets K] [--wait-ms MS] [--from ADDR] STEP...
+ *       Open K client sockets (default 1), numbered from 0, each bound to
+ *       ADDR (port 0) with --from (an address the kernel would not pick as
+ *       the source), and run the steps in order:
  *         send:I:FILE   send FILE's bytes as one datagram from socket I
  *                       ("socket I sent N bytes")
  *         recv:I:FILE   wait up to MS (default 5000) for one datagram on
@@ -340,6 +341,7 @@ static int do_talk(int argc, char **argv)
 {
 	int fds[MAX_SOCKETS], nsock = 1, status = 0, i = 4;
 	long wait_ms = 5000;
+	const char *from = NULL;
 	struct addrinfo *to;
 
 	if (argc < 4)
@@ -349,16 +351,21 @@ static int do_talk(int argc, char **argv)
 			nsock = (int)number(argv[i + 1]);
 		else if (!strcmp(argv[i], "--wait-ms"))
 			wait_ms = number(argv[i + 1]);
+		else if (!strcmp(argv[i], "--from"))
+			from = argv[i + 1];
 		else
 			usage();
 	}
 	if (nsock < 1 || nsock > MAX_SOCKETS)
 		errx(2, "--sockets: 1 to %d", MAX_SOCKETS);
 	to = resolve(argv[2], argv[3], 0);
-	for (int s = 0; s < nsock; s++)
-		if ((fds[s] = socket(to->ai_family, to->ai_socktype, to->ai_protocol)) ==
-		    -1)
+	for (int s = 0; s < nsock; s++) {
+		if (from != NULL)
+			fds[s] = bound_socket(from, "0");
+		else if ((fds[s] = socket(to->ai_family, to->ai_socktype,
+		                          to->ai_protocol)) == -1)
 			err(1, "socket");
+	}
 	for (; i < argc; i++) {
 		const char *step = argv[i], *file;
 		long v = step_arg(step, &file, nsock);
