@@ -44,6 +44,7 @@ from html.parser import HTMLParser
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from blocks import fenced_blocks, prose_lines, read_lines  # noqa: E402  (the one parser)
+import lessons as registry  # noqa: E402  (lessons/LESSONS)
 
 FIXED = ["What you will build", "Your turn", "Check your work", "Common mistakes",
          "Going further"]
@@ -58,13 +59,13 @@ def report(ok, name, details=()):
 
 
 def lessons():
-    """Every lesson slug that has a skeleton, a solution or a suite."""
-    slugs = set()
-    for pattern in ("lessons/[0-9][0-9]-*/", "solutions/[0-9][0-9]-*/"):
-        slugs.update(os.path.basename(d.rstrip("/")) for d in glob.glob(pattern))
-    for suite in glob.glob("tests/[0-9][0-9]-*.bats"):
-        slugs.add(os.path.basename(suite)[:-5])
-    return sorted(slugs)
+    """Every lesson slug in lessons/LESSONS, in order."""
+    return registry.slugs()
+
+
+def chapters():
+    """The chapter of every registered lesson that has one."""
+    return [c for c in ("lessons/%s/README.md" % s for s in lessons()) if os.path.isfile(c)]
 
 
 def code_blocks(lines):
@@ -117,8 +118,10 @@ def check_sections():
 
 
 def check_hints():
-    for suite in sorted(glob.glob("tests/[0-9][0-9]-*.bats")):
-        slug = os.path.basename(suite)[:-5]
+    for slug in lessons():
+        suite = "tests/%s.bats" % slug
+        if not os.path.isfile(suite):
+            continue
         chapter = "lessons/%s/README.md" % slug
         name = "%s: every hint names a section of %s" % (suite, chapter)
         with open(suite, encoding="utf-8") as f:
@@ -139,12 +142,12 @@ def check_hints():
 
 
 def chapter_files():
-    return sorted(glob.glob("lessons/[0-9][0-9]-*/README.md")) + sorted(glob.glob("book/*.md"))
+    return chapters() + sorted(glob.glob("book/*.md"))
 
 
 def check_own_solution():
     bad = []
-    for chapter in sorted(glob.glob("lessons/[0-9][0-9]-*/README.md")):
+    for chapter in chapters():
         slug = chapter.split("/")[1]
         with open(chapter, encoding="utf-8") as f:
             lines = f.read().split("\n")
@@ -156,17 +159,13 @@ def check_own_solution():
     report(not bad, "no chapter shows its own lesson's solution", bad)
 
 
-# Where messages flow, one chapter of each group shows a sequence diagram.
-DIAGRAM_GROUPS = [("the TCP call sequence", ["02", "03"]), ("the UDP exchange", ["04", "05"]),
-                  ("the chat", ["07", "08"]), ("framing", ["09"]), ("the download", ["10"]),
-                  ("one turn of the event loop", ["11"])]
-
-
 def check_diagrams():
-    chapters = {c.split("/")[1][:2]: c for c in glob.glob("lessons/[0-9][0-9]-*/README.md")}
+    """Where messages flow, one chapter of each diagram group (the diagram
+    field of lessons/LESSONS) shows a sequence diagram."""
+    written = {c.split("/")[1][:2]: c for c in chapters()}
     image = re.compile(r"!\[[^\]]*\]\(([^)\s]+\.(?:msc|dot))\)")
-    for what, group in DIAGRAM_GROUPS:
-        present = [chapters[n] for n in group if n in chapters]
+    for what, group in registry.diagram_groups():
+        present = [written[n] for n in group if n in written]
         if not present:
             continue  # not written yet: the sections check says so
         shown = []

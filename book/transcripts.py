@@ -56,6 +56,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from blocks import ROOT, fenced_blocks, read_lines  # noqa: E402  (the one parser)
+import lessons as registry  # noqa: E402  (lessons/LESSONS)
 
 WAIT, FG, TOTAL = 10, 20, 60
 PLACEHOLDER = re.compile(r"\b(?:CLIENT_)?PORT\d?\b|\bPID\d?\b")
@@ -287,7 +288,7 @@ def programs(slug):
 
 
 def prepare(work, chapter):
-    slugs = sorted(os.path.basename(d.rstrip("/")) for d in glob.glob(os.path.join(ROOT, "solutions", "*/")))
+    slugs = registry.slugs(ROOT)
     bindir = os.path.join(work, "bin")
     os.makedirs(bindir)
     mine = chapter.split("/")[1] if chapter.startswith("lessons/") else None
@@ -343,7 +344,7 @@ def run_one(chapter, block):
 
 
 def chapters():
-    files = sorted(glob.glob("lessons/[0-9][0-9]-*/README.md"))
+    files = [c for c in ("lessons/%s/README.md" % s for s in registry.slugs()) if os.path.isfile(c)]
     wanted = os.environ.get("LESSONS", "").split()
     if wanted:
         return [f for f in files if f.split("/")[1][:2] in wanted or f.split("/")[1] in wanted]

@@ -3,15 +3,46 @@
 
 : "${ROOT:?ROOT must be set before sourcing scripts/lib.sh}"
 
-# Every lesson slug (NN-name), from whichever of lessons/, solutions/ and
-# tests/ has it, in order.
+# The lesson registry (lessons/LESSONS): one record a line, "NN slug
+# programs tsan diagram builds..." (the file's header says what each field
+# is). Every lesson a script knows of comes from here.
+REGISTRY=$ROOT/lessons/LESSONS
+
+# registry_records: the lesson records, "NN slug programs tsan diagram
+# builds", in the registry's order, without comments and diagram records.
+registry_records() {
+	[ -f "$REGISTRY" ] || { echo "lib.sh: $REGISTRY is missing" >&2; return 1; }
+	awk '$1 ~ /^[0-9][0-9]$/' "$REGISTRY"
+}
+
+# Every lesson slug (NN-name) in the registry, in order.
 all_lessons() {
-	local d
-	{
-		for d in "$ROOT"/lessons/[0-9][0-9]-* "$ROOT"/solutions/[0-9][0-9]-*; do
-			[ -d "$d" ] && basename "$d"
-		done
-	} | sort -u
+	registry_records | awk '{ print $1 "-" $2 }'
+}
+
+# lesson_field SLUG FIELD: one field (programs, tsan, diagram or builds) of
+# lesson SLUG's record; status 1 when SLUG is not registered.
+lesson_field() {
+	registry_records | awk -v slug="$1" -v field="$2" '
+		$1 "-" $2 == slug {
+			if (field == "programs") print $3
+			else if (field == "tsan") print $4
+			else if (field == "diagram") print $5
+			else if (field == "builds") {
+				for (i = 1; i <= 5; i++) sub(/^[ \t]*[^ \t]+/, "")
+				sub(/^[ \t]+/, "")
+				print
+			}
+			found = 1
+		}
+		END { exit !found }'
+}
+
+# lesson_programs SLUG: the lesson's programs, one a line.
+lesson_programs() {
+	local p
+	p=$(lesson_field "$1" programs) || return 1
+	printf '%s\n' "${p//,/$'\n'}"
 }
 
 # resolve_lesson ARG: print the slug for "2", "02" or "02-tcp-server".

@@ -206,19 +206,34 @@ local function new_id(part, id)
   return part.key .. "-" .. id
 end
 
-local function is_dir(name)
-  local f = io.open(name .. "/.", "rb")
-  if f then
-    f:close()
-    return true
+-- The lesson registry (lessons/LESSONS): number -> slug of every lesson,
+-- read once. A lesson record is "NN slug programs tsan diagram builds";
+-- comments, blank lines and diagram records are skipped.
+local registry_slugs
+local function registered()
+  if registry_slugs then
+    return registry_slugs
   end
-  return false
+  registry_slugs = {}
+  local text = read_file("lessons/LESSONS")
+  if not text then
+    fail("lessons/LESSONS", "the lesson registry is missing")
+    return registry_slugs
+  end
+  for line in text:gmatch("[^\n]+") do
+    local nn, name = line:match("^(%d%d)%s+(%S+)")
+    if nn then
+      registry_slugs[nn] = nn .. "-" .. name
+    end
+  end
+  return registry_slugs
 end
 
 -- The book's anchor for FILE#FRAGMENT when FILE is a part; false when FILE
--- is a lesson's chapter that is not written yet; nil when FILE is not a
--- chapter. A chapter path whose number belongs to a lesson of another slug
--- (a typo) still gets an anchor, which the link check reports.
+-- is a registered lesson's chapter that is not written yet, or the chapter
+-- of a lesson not registered at all (still to come); nil when FILE is not
+-- a chapter. A chapter path whose number belongs to a lesson of another
+-- slug (a typo) still gets an anchor, which the link check reports.
 local function anchor_for(file, fragment)
   local part = by_file[file]
   if part then
@@ -229,14 +244,8 @@ local function anchor_for(file, fragment)
   end
   local slug = file:match("^lessons/(%d%d%-[^/]+)/README%.md$")
   if slug then
-    if is_dir("lessons/" .. slug) or is_dir("solutions/" .. slug) then
-      return false
-    end
-    -- No lesson with this number at all yet: it is still to come. (With
-    -- the number taken by another slug, it is a typo: keep it broken.)
-    local nn = slug:sub(1, 2)
-    local taken = pandoc.pipe("sh", { "-c", "ls -d lessons/" .. nn .. "-* solutions/" .. nn .. "-* 2>/dev/null || true" }, "")
-    if taken == "" then
+    local taken = registered()[slug:sub(1, 2)]
+    if taken == nil or taken == slug then
       return false
     end
     local key = part_key(file)

@@ -189,6 +189,7 @@ cp -R Makefile scripts common "$proj/"
 cp -R tests/lib tests/01-socket.bats "$proj/tests/"
 cp -R lessons/01-socket "$proj/lessons/"
 cp lessons/.pristine "$proj/lessons/" 2>/dev/null
+cp lessons/LESSONS "$proj/lessons/" # the lesson registry
 cp -R solutions/01-socket "$proj/solutions/"
 cp .gitignore "$proj/" 2>/dev/null
 gitc() { git -C "$proj" -c user.name=selftest -c user.email=selftest@localhost "$@"; }

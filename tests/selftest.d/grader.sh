@@ -194,7 +194,7 @@ proj=$work/project
 mkdir -p "$proj/tests" "$proj/lessons" "$proj/solutions"
 cp -R Makefile scripts common "$proj/"
 cp -R tests/lib tests/01-socket.bats "$proj/tests/"
-cp -R lessons/01-socket lessons/.pristine "$proj/lessons/"
+cp -R lessons/01-socket lessons/.pristine lessons/LESSONS "$proj/lessons/"
 cp -R solutions/01-socket "$proj/solutions/"
 cp .gitignore "$proj/" 2>/dev/null
 git -C "$proj" init -q && git -C "$proj" add -A &&
