@@ -7,6 +7,9 @@
 # (lib/frames) and sent or recorded with tcpeer, so each side is checked
 # against the wire format itself, not only against the other side.
 
+# The most a program may write to one file, in KiB (tests/lib/helpers.bash):
+# more than the default, since the receiver saves frames of 16 MiB.
+T_FSIZE=${T_FSIZE:-65536}
 load lib/helpers
 load lib/frames
 load lib/shortio

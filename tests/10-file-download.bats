@@ -10,6 +10,9 @@
 # /etc/hosts (::1 first) and an IPv4-only one (docs/CONTRIBUTING.md).
 # bats file_tags=resolves-names
 
+# The most a program may write to one file, in KiB (tests/lib/helpers.bash):
+# more than the default, since its programs move files of 256 MiB.
+T_FSIZE=${T_FSIZE:-1048576}
 load lib/helpers
 load lib/frames
 load lib/shortio
