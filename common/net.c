@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 int parse_long(const char *text, long min, long max, long *value)
 {
@@ -47,6 +48,62 @@ int parse_port(const char *text, unsigned short *port)
 		return -1;
 	}
 	*port = (unsigned short)v;
+	return 0;
+}
+
+/* getopt's letters for the common line and the server's own: "n:" + OPTIONS.
+ * Returns BUF, or NULL if they do not fit or OPTIONS claims 'n' too. */
+static const char *listen_optstring(const char *options, char *buf, size_t size)
+{
+	int n;
+
+	if (options == NULL)
+		options = "";
+	if (strchr(options, 'n') != NULL)
+		return NULL;
+	n = snprintf(buf, size, "n:%s", options);
+	return n < 0 || (size_t)n >= size ? NULL : buf;
+}
+
+/* parse_listen_args's failure: bad usage, whichever part was bad. */
+static int bad_usage(void)
+{
+	errno = EINVAL;
+	return -1;
+}
+
+int parse_listen_args(int argc, char *argv[], struct listen_args *args)
+{
+	char buf[32];
+	const char *optstring = listen_optstring(args->options, buf, sizeof(buf));
+	unsigned short port;
+	int opt, operands;
+
+	args->count = SERVE_FOREVER;
+	args->host = DEFAULT_LISTEN_HOST;
+	if (optstring == NULL || args->leading < 0)
+		return bad_usage();
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
+		if (opt == 'n') {
+			/* A count of 0 or "-1" is refused, not taken for "forever":
+			 * forever is what leaving -n out says. */
+			if (parse_long(optarg, 1, SERVE_COUNT_MAX, &args->count) == -1)
+				return bad_usage();
+		} else if (opt == '?' || opt == ':' || args->option == NULL ||
+		           args->option(opt, optarg, args->data) == -1) {
+			return bad_usage();
+		}
+	}
+	/* LEAD... PORT, then at most one ADDRESS. */
+	operands = argc - optind - args->leading;
+	if (operands < 1 || operands > 2)
+		return bad_usage();
+	args->lead = argv + optind;
+	args->port = argv[optind + args->leading];
+	if (parse_port(args->port, &port) == -1)
+		return bad_usage();
+	if (operands == 2)
+		args->host = argv[optind + args->leading + 1];
 	return 0;
 }
 

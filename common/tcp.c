@@ -106,6 +106,31 @@ int tcp_listen_announce(const char *host, const char *port, int backlog, char *w
 	return lfd;
 }
 
+/* Is ERR accept() running out of something that clients leaving give back? */
+static int out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+int accept_retry(int lfd, struct sockaddr *sa, socklen_t *len)
+{
+	const struct timespec pause = {0, ACCEPT_BACKOFF_MS * 1000000L};
+	socklen_t size = len != NULL ? *len : 0;
+
+	for (;;) {
+		int cfd = accept(lfd, sa, len);
+		if (cfd != -1)
+			return cfd;
+		if (errno != EINTR && errno != ECONNABORTED && !out_of_resources(errno))
+			return -1;
+		if (out_of_resources(errno))
+			nanosleep(&pause, NULL); /* a signal cutting it short is fine */
+		/* accept may have shrunk *LEN; the next call needs the size again. */
+		if (len != NULL)
+			*len = size;
+	}
+}
+
 /* Milliseconds on a clock that only goes forward. */
 static long long now_ms(void)
 {

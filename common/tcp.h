@@ -10,6 +10,7 @@
 #define COMMON_TCP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 /*
  * Resolve HOST and PORT (names, IPv4 or IPv6 text) and connect to the first
@@ -44,6 +45,31 @@ int tcp_listen(const char *host, const char *port, int backlog, int *gai_rc);
  */
 int tcp_listen_announce(const char *host, const char *port, int backlog, char *why,
                         size_t size);
+
+/* How long accept_retry pauses when the process is out of descriptors or
+ * memory: long enough not to spin, short enough that a client who connects
+ * once a descriptor is free is taken at once, as far as a person can tell. */
+#define ACCEPT_BACKOFF_MS 100
+
+/*
+ * accept() for a server's connection loop (lesson 07 writes the loop
+ * longhand; lessons 08 on call this): wait for the next client on the
+ * listening socket LFD and return its connected descriptor, storing its
+ * address in SA and *LEN as accept does (both may be NULL). Failures that are
+ * a passing state, not a broken LFD, are retried instead of returned:
+ *   EINTR          a signal came: at once;
+ *   ECONNABORTED   a client gave up while it waited in the queue: at once;
+ *   EMFILE ENFILE  out of descriptors (the process's, the system's), or
+ *   ENOBUFS ENOMEM out of memory: after a pause of ACCEPT_BACKOFF_MS, since
+ *                  the client stays in the queue and accept would fail again
+ *                  at once: without the pause the server spins on a CPU. The
+ *                  clients that leave free what is missing.
+ * Prints nothing (a log line per retry would flood stderr); it blocks, like
+ * accept, until a client comes. Returns the descriptor, or -1 with errno set
+ * for any other failure (EBADF, EINVAL: LFD is not listening), which no
+ * retry would cure.
+ */
+int accept_retry(int lfd, struct sockaddr *sa, socklen_t *len);
 
 /* The bounds of tcp_close_drained's wait for the peer to close. */
 #define DRAIN_MAX_MS 2000

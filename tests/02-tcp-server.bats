@@ -28,11 +28,11 @@ expect_greeted() {
 	if [ "$STATUS" = 3 ]; then
 		fail_with "$name waited $((${IDLE_MS:-5000} / 1000)) s for the greeting and the end of the connection" \
 			"a line 'hello, $LOCAL', then the server closes the connection" \
-			"$(cat "$(out "$name")") (and the connection stayed open)"
+			"$(out_text "$name") (and the connection stayed open)"
 		return 1
 	fi
 	expect_status "$name" 0
-	got=$(cat "$(out "$name")")
+	got=$(out_text "$name")
 	[ "$got" = "hello, $LOCAL" ] ||
 		fail_with "$name got the wrong greeting" "hello, $LOCAL" "$got"
 }
@@ -45,19 +45,63 @@ expect_logged() {
 		"$(_tail "$(out greeter)")"
 }
 
+# expect_listening_line ADDR: the line just read ($LINE, from start_server) is
+# "listening on ADDR:PORT" with the port the kernel chose, not 0.
+expect_listening_line() {
+	[ "$LISTEN_ADDR" = "$1" ] ||
+		fail_with "the server does not say it listens on $1" "listening on $1:PORT" "$LINE" || return 1
+	[ "$PORT" -gt 0 ] ||
+		fail_with "the listening line shows port 0, not the port the kernel chose" \
+			"listening on $1:N with N > 0 (ask getsockname after bind)" "$LINE"
+}
+
+# expect_probe_connects PORT WHAT: a TCP connection to 127.0.0.1:PORT
+# succeeds. On failure the report says what was observed: the server gone
+# (fail_with says so first, with its status), or running but listening
+# elsewhere; a cause is guessed only from that.
+expect_probe_connects() {
+	local port=$1 what=$2 ports swapped why
+	run_bounded probe -- "$TOOLS_DIR/tcpeer" probe 127.0.0.1 "$port"
+	[ "$STATUS" = 0 ] && return 0
+	why="the connection failed (tcpeer probe: $(describe_status "$STATUS")"
+	[ ! -s "$(err probe)" ] || why+="; $(err_text probe)"
+	why+=")"
+	if is_running greeter; then
+		ports=$(listening_ports greeter | tr '\n' ' ')
+		swapped=$(swapped_port "$port")
+		if [ -z "$ports" ]; then
+			why+="; greeter is running but listens on no TCP port"
+		elif [[ " $ports" == *" $swapped "* ]] && [ "$swapped" != "$port" ]; then
+			why+="; greeter is running and listens on port $swapped, which is $port with its two bytes swapped: the port went to bind() without htons(), and came back from getsockname() without ntohs()"
+		else
+			why+="; greeter is running and listens on: ${ports% }"
+		fi
+	fi
+	fail_with "$what" "a connection to 127.0.0.1:$port succeeds" "$why"
+}
+
 @test "the listening line is printed and flushed as soon as the server listens" {
 	hint "Telling the world where you listen" \
 		"Print 'listening on ADDR:PORT' with the address from getsockname(), then fflush(stdout): in the tests stdout is a file, and an unflushed line never shows."
 	start_server greeter -- "$BIN_DIR/greeter" 0
-	[ "$LISTEN_ADDR" = 127.0.0.1 ] ||
-		fail_with "the server does not listen on 127.0.0.1" "listening on 127.0.0.1:PORT" "$LINE"
-	[ "$PORT" -gt 0 ] ||
-		fail_with "the listening line shows port 0, not the port the kernel chose" \
-			"listening on 127.0.0.1:N with N > 0 (ask getsockname after bind)" "$LINE"
-	run_bounded probe -- "$TOOLS_DIR/tcpeer" probe 127.0.0.1 "$PORT"
-	[ "$STATUS" = 0 ] ||
-		fail_with "nothing accepts connections on the port the server announced" \
-			"a connection to 127.0.0.1:$PORT succeeds" "connection failed: $(cat "$(err probe)")"
+	expect_listening_line 127.0.0.1
+}
+
+@test "the server accepts connections on the port it announced" {
+	hint "The accept loop" \
+		"After listen(), the server stays in its accept() loop: a server that announces and returns from main ends at once, and nothing accepts connections any more."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	expect_listening_line 127.0.0.1
+	expect_probe_connects "$PORT" "nothing accepts connections on the port the server announced"
+}
+
+@test "the port argument is reported back as given (htons when bound, ntohs when printed)" {
+	hint "Byte order" \
+		"sin_port holds the port in network byte order: htons(port) when you fill it, ntohs() when you print it."
+	start_server_on_port greeter -- "$BIN_DIR/greeter" @PORT@
+	[ "$LINE" = "listening on 127.0.0.1:$PORT" ] ||
+		fail_with "the server does not report the port it was given" \
+			"listening on 127.0.0.1:$PORT" "$LINE"
 }
 
 @test "the port argument is put in network byte order (htons) and reported back (ntohs)" {
@@ -67,11 +111,21 @@ expect_logged() {
 	[ "$LINE" = "listening on 127.0.0.1:$PORT" ] ||
 		fail_with "the server does not report the port it was given" \
 			"listening on 127.0.0.1:$PORT" "$LINE"
-	run_bounded probe -- "$TOOLS_DIR/tcpeer" probe 127.0.0.1 "$PORT"
-	[ "$STATUS" = 0 ] ||
-		fail_with "the server is not listening on the port it was given" \
-			"a connection to 127.0.0.1:$PORT succeeds" \
-			"connection refused: the port went to bind() in the wrong byte order?"
+	expect_probe_connects "$PORT" "the server is not listening on the port it was given"
+}
+
+@test "each client is accepted and its connection ended, one after another" {
+	hint "The accept loop" \
+		"Call accept() in a loop; for each client, close_client() ends the connection so the client sees end of file, and the loop waits for the next."
+	start_server greeter -- "$BIN_DIR/greeter" 0
+	local i
+	for i in 1 2 3; do
+		greet "client$i"
+		[ "$STATUS" != 3 ] ||
+			fail_with "client$i's connection was never ended" "end of file after at most 5 s" \
+				"the connection stayed open$([ -s "$(out "client$i")" ] && printf ' after: %s' "$(out_text "client$i")")" || return 1
+		expect_status "client$i" 0 "exit status of client$i (tcpeer: 0 is end of file, 1 a failed connection)" || return 1
+	done
 }
 
 @test "a client receives the greeting 'hello, ADDR:PORT' and then end of file" {
@@ -88,7 +142,7 @@ expect_logged() {
 		"getpeername() on the accepted socket gives the client's address; print it with inet_ntop() and ntohs(sin_port), as 'connection from ADDR:PORT', and flush."
 	start_server greeter -- "$BIN_DIR/greeter" 0
 	greet client
-	[ -n "$LOCAL" ] || fail_with "the client could not connect" "a connection" "$(cat "$(err client)")"
+	[ -n "$LOCAL" ] || fail_with "the client could not connect" "a connection" "$(err_text client)"
 	expect_logged "$LOCAL"
 }
 
@@ -140,6 +194,14 @@ one_socket_left() { [ "$(socket_fds "$1")" -eq 1 ]; }
 		IDLE_MS=20000 greet "client$i"
 		IDLE_MS=20000 expect_greeted "client$i"
 	done
+	# A server that goes back to accept() after its third client waits for
+	# a fourth that never comes: seen at once, not after wait_exit's 60 s.
+	local pid
+	pid=$(prog_pid greeter)
+	if wait_until --while greeter 60 _waits_in_accept "$pid"; then
+		fail_with "greeter waits in accept() for another client after serving three, instead of exiting" \
+			"exit status 0 after the third client" "still running, waiting in accept()"
+	fi
 	wait_exit greeter 60
 	expect_status greeter 0
 	expect_valgrind_clean greeter
@@ -154,7 +216,7 @@ one_socket_left() { [ "$(socket_fds "$1")" -eq 1 ]; }
 	paused greeter gone_clients --close 3
 	greet client
 	expect_greeted client
-	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
+	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(err_text greeter)"
 	expect_clean_stderr greeter
 }
 
@@ -172,7 +234,7 @@ one_socket_left() { [ "$(socket_fds "$1")" -eq 1 ]; }
 	paused greeter gone_clients --reset 3
 	greet client
 	expect_greeted client
-	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(cat "$(err greeter)")"
+	is_running greeter || fail_with "the server died" "still running" "exited; stderr: $(err_text greeter)"
 	expect_clean_stderr greeter
 }
 
@@ -204,7 +266,7 @@ unread_at_server() {
 	if [ "$STATUS" != 0 ]; then
 		fail_with "the connection did not end with end of file" \
 			"'hello, $LOCAL', then end of file (tcpeer exit 0)" \
-			"exit $STATUS after '$(cat "$(out client)")': $(grep -v '^local ' "$(err client)")"
+			"exit $STATUS after '$(out_text client)': $(grep -av '^local ' "$(err client)" | _text)"
 		return 1
 	fi
 	expect_greeted client
@@ -232,7 +294,7 @@ unread_at_server() {
 	greet client
 	local me got
 	me=$(mapped "$LOCAL")
-	got=$(cat "$(out client)")
+	got=$(out_text client)
 	[ "$got" = "hello, $me" ] ||
 		fail_with "the IPv4 client of a server on :: got the wrong greeting" "hello, $me" "$got"
 	expect_logged "$me"
@@ -259,10 +321,10 @@ unread_at_server() {
 	run_bounded greeter -- "$BIN_DIR/greeter" "$PORT"
 	expect_status greeter 1
 	local want="greeter: bind 127.0.0.1:$PORT: Address already in use"
-	[ "$(cat "$(err greeter)")" = "$want" ] ||
-		fail_with "the error message is not in the expected form" "$want" "$(cat "$(err greeter)")"
+	[ "$(err_text greeter)" = "$want" ] ||
+		fail_with "the error message is not in the expected form" "$want" "$(err_text greeter)"
 	[ ! -s "$(out greeter)" ] ||
-		fail_with "the server said it listens although bind failed" "nothing on stdout" "$(cat "$(out greeter)")"
+		fail_with "the server said it listens although bind failed" "nothing on stdout" "$(out_text greeter)"
 }
 
 @test "a bad port or count prints a usage line and exits 2" {
@@ -274,7 +336,7 @@ unread_at_server() {
 		expect_status greeter 2 "exit status for 'greeter $args'"
 		expect_stderr_line greeter '^usage: ' "no usage line for 'greeter $args'"
 		[ ! -s "$(out greeter)" ] ||
-			fail_with "'greeter $args' started anyway" "nothing on stdout" "$(cat "$(out greeter)")"
+			fail_with "'greeter $args' started anyway" "nothing on stdout" "$(out_text greeter)"
 	done
 }
 
@@ -289,8 +351,8 @@ unread_at_server() {
 	greet client
 	local peer="[::ffff:${LOCAL%:*}]:${LOCAL##*:}"
 	expect_status client 0
-	[ "$(cat "$(out client)")" = "hello, $peer" ] ||
-		fail_with "the client got the wrong greeting" "hello, $peer" "$(cat "$(out client)")"
+	[ "$(out_text client)" = "hello, $peer" ] ||
+		fail_with "the client got the wrong greeting" "hello, $peer" "$(out_text client)"
 	expect_logged "$peer"
 	expect_clean_stderr greeter
 }

@@ -244,11 +244,11 @@ left_close_wait() { ! in_close_wait "$1"; }
 	minicat -- 127.0.0.1 "$PORT"
 	expect_status minicat 1
 	local want="minicat: connect to 127.0.0.1:$PORT: Connection refused"
-	[ "$(cat "$(err minicat)")" = "$want" ] ||
-		fail_with "the error message is not in the expected form" "$want" "$(cat "$(err minicat)")"
+	[ "$(err_text minicat)" = "$want" ] ||
+		fail_with "the error message is not in the expected form" "$want" "$(err_text minicat)"
 	[ ! -s "$(out minicat)" ] ||
 		fail_with "minicat printed something although it never connected" "nothing on stdout" \
-			"$(cat "$(out minicat)")"
+			"$(out_text minicat)"
 }
 
 @test "an unknown host is reported as 'minicat: HOST: <resolver's message>', exit 1" {
@@ -258,7 +258,7 @@ left_close_wait() { ! in_close_wait "$1"; }
 	minicat -- no-such-host.invalid 80
 	expect_status minicat 1
 	local got
-	got=$(cat "$(err minicat)")
+	got=$(err_text minicat)
 	if ! [[ $got =~ ^minicat:\ no-such-host\.invalid:\ [A-Z][^:]+$ ]] || [[ $got =~ Success|Unknown\ error ]]; then
 		fail_with "the error message does not give the resolver's reason" \
 			"minicat: no-such-host.invalid: Name or service not known   (the text of gai_strerror(rc))" "$got"

@@ -4,6 +4,7 @@
 
 load lib/helpers
 load lib/chat
+load lib/serverargs
 
 # The chapter sections that explain the server invariants teardown checks
 # (see invariant_section in lib/helpers.bash).
@@ -208,6 +209,28 @@ disconnections() {
 		expect_status server 2 "exit status for 'echo_server $args'"
 		expect_stderr_line server '^usage: ' "no usage line for 'echo_server $args'"
 	done
+}
+
+# serve_one_echo SERVER: one client, echoed (for lib/serverargs' checks).
+serve_one_echo() {
+	printf 'just one\n' >"$BATS_TEST_TMPDIR/one"
+	echo_client only "$BATS_TEST_TMPDIR/one"
+	expect_echo only "$BATS_TEST_TMPDIR/one"
+}
+
+@test "echo server: a count of 0, -1 or over 1000000000, a bad port or an extra operand is bad usage: exit 2" {
+	hint "Your turn" "parse_listen_args (common/net.h) refuses these; main then prints its usage line and exits 2."
+	check_usage "$BIN_DIR/echo_server"
+}
+
+@test "echo server: -n 1000000000, the largest count, is taken" {
+	hint "Your turn" "COUNT may be 1 to 1000000000, in every server (common/net.h, SERVE_COUNT_MAX)."
+	check_count_max "$BIN_DIR/echo_server"
+}
+
+@test "echo server: -n 1 serves one client, then exits 0 by itself" {
+	hint "The connection loop" "With COUNT 1 the loop runs once: serve the client, then leave the loop and close the listening socket."
+	check_serves_one serve_one_echo "$BIN_DIR/echo_server"
 }
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 load lib/helpers
 load lib/chat
 load lib/room
+load lib/serverargs
 
 # The chapter sections that explain the server invariants teardown checks
 # (see invariant_section in lib/helpers.bash).
@@ -181,6 +182,36 @@ only_main_thread() { [ "$(thread_count "$1")" -eq 1 ]; }
 		expect_status server 2 "exit status for 'chat_server $args'"
 		expect_stderr_line server '^usage: ' "no usage line for 'chat_server $args'"
 	done
+}
+
+# serve_one_chat SERVER: one client joins, says a line and leaves.
+serve_one_chat() {
+	printf 'hello\n' >"$BATS_TEST_TMPDIR/hello"
+	run_bounded only -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+		--send "$BATS_TEST_TMPDIR/hello" --shut-wr
+	expect_status only 0 || return 1
+	wait_line "$1" '^left 127\.0\.0\.1:[0-9]+ \(0 online\)$'
+}
+
+@test "a count of 0, -1 or over 1000000000, a bad port or an extra operand is bad usage: exit 2" {
+	hint "Your turn" "parse_listen_args (common/net.h) refuses these; main then prints its usage line and exits 2."
+	check_usage "$BIN_DIR/chat_server"
+}
+
+@test "-n 1000000000, the largest count, is taken" {
+	hint "Your turn" "COUNT may be 1 to 1000000000, in every server (common/net.h, SERVE_COUNT_MAX)."
+	check_count_max "$BIN_DIR/chat_server"
+}
+
+@test "-n 1 serves one client, then exits 0 by itself" {
+	hint "Ending the server" "After COUNT clients, stop accepting, wait until the last thread has ended, and return 0."
+	check_serves_one serve_one_chat "$BIN_DIR/chat_server"
+}
+
+@test "out of descriptors (EMFILE), the server waits and tries accept() again, then serves the client" {
+	hint "One thread per client" \
+		"accept_retry (common/tcp.h) pauses 100 ms after EMFILE and tries again: the clients that leave free descriptors."
+	check_emfile_backoff serve_one_chat "$PLAIN_DIR/chat_server"
 }
 
 @test "a line that arrives in pieces is broadcast whole, as one line" {

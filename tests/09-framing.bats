@@ -7,9 +7,13 @@
 # (lib/frames) and sent or recorded with tcpeer, so each side is checked
 # against the wire format itself, not only against the other side.
 
+# The most a program may write to one file, in KiB (tests/lib/helpers.bash):
+# more than the default, since the receiver saves frames of 16 MiB.
+T_FSIZE=${T_FSIZE:-65536}
 load lib/helpers
 load lib/frames
 load lib/shortio
+load lib/serverargs
 
 # The chapter sections that explain the server invariants teardown checks
 # (see invariant_section in lib/helpers.bash).
@@ -249,6 +253,35 @@ round_trip() {
 	run_bounded send --timeout 30 -- "$BIN_DIR/sender" -f 127.0.0.1 "$PORT" "$D/toobig"
 	expect_status send 1
 	expect_stderr_line send '^sender: .*Message too long' "the error does not say why"
+}
+
+# serve_one_frame SERVER: one client sends one frame; the receiver reports it.
+serve_one_frame() {
+	run_bounded send -- "$BIN_DIR/sender" 127.0.0.1 "$PORT" hello
+	expect_status send 0 || return 1
+	wait_line "$1" '^end of stream after 1 frames$'
+}
+
+@test "receiver: a count of 0, -1 or over 1000000000, a bad port or an extra operand is bad usage: exit 2" {
+	hint "Your turn" "parse_listen_args (common/net.h) refuses these; main then prints its usage line and exits 2."
+	check_usage "$BIN_DIR/receiver"
+	check_usage "$BIN_DIR/receiver" -o "$D/got"
+}
+
+@test "receiver: -n 1000000000, the largest count, is taken" {
+	hint "Your turn" "COUNT may be 1 to 1000000000, in every server (common/net.h, SERVE_COUNT_MAX)."
+	check_count_max "$BIN_DIR/receiver" -o "$D/got"
+}
+
+@test "receiver: -n 1 serves one client, then exits 0 by itself" {
+	hint "Clean EOF or truncation" "A clean end after one frame: 'end of stream after 1 frames'; with -n 1 the receiver then exits 0."
+	check_serves_one serve_one_frame "$BIN_DIR/receiver"
+}
+
+@test "receiver: out of descriptors (EMFILE), it waits and tries accept() again, then serves the client" {
+	hint "The receiver, walked through" \
+		"accept_retry (common/tcp.h) pauses 100 ms after EMFILE and tries again instead of failing."
+	check_emfile_backoff serve_one_frame "$PLAIN_DIR/receiver"
 }
 
 @test "receiver -n 1 exits with no descriptor open and no leak (valgrind)" {

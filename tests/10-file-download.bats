@@ -10,8 +10,12 @@
 # /etc/hosts (::1 first) and an IPv4-only one (docs/CONTRIBUTING.md).
 # bats file_tags=resolves-names
 
+# The most a program may write to one file, in KiB (tests/lib/helpers.bash):
+# more than the default, since its programs move files of 256 MiB.
+T_FSIZE=${T_FSIZE:-1048576}
 load lib/helpers
 load lib/frames
+load lib/serverargs
 load lib/shortio
 
 # The chapter sections that explain the server invariants teardown checks
@@ -463,6 +467,33 @@ size_header() {
 	run_bounded fs -- "$BIN_DIR/file-server" "$ROOT"
 	expect_status fs 2
 	expect_stderr_line fs '^usage: ' "no usage line from file-server"
+}
+
+# serve_one_file SERVER: one client downloads one file, whole.
+serve_one_file() {
+	[ -f "$ROOT/one" ] || printf 'one file\n' >"$ROOT/one"
+	download_ok one
+}
+
+@test "file-server: a count of 0, -1 or over 1000000000, a bad port or an extra operand is bad usage: exit 2" {
+	hint "Your turn" "parse_listen_args (common/net.h) refuses these; main then prints its usage line and exits 2."
+	check_usage "$BIN_DIR/file-server" "$ROOT"
+}
+
+@test "file-server: -n 1000000000, the largest count, is taken" {
+	hint "Your turn" "COUNT may be 1 to 1000000000, in every server (common/net.h, SERVE_COUNT_MAX)."
+	check_count_max "$BIN_DIR/file-server" "$ROOT"
+}
+
+@test "file-server: -n 1 serves one client, then exits 0 by itself" {
+	hint "Threads per client" "After COUNT clients, stop accepting, wait for the last thread, and exit 0."
+	check_serves_one serve_one_file "$BIN_DIR/file-server" "$ROOT"
+}
+
+@test "file-server: out of descriptors (EMFILE), it waits and tries accept() again, then serves the client" {
+	hint "Threads per client" \
+		"accept_retry (common/tcp.h) pauses 100 ms after EMFILE and tries again: the clients that finish free descriptors."
+	check_emfile_backoff serve_one_file "$PLAIN_DIR/file-server" "$ROOT"
 }
 
 @test "an empty file under a terminal: the bar shows 100%, and the file arrives" {

@@ -91,8 +91,8 @@ static int fill_address(const char *text, unsigned short port,
 static char *format_address(const struct sockaddr_storage *ss, char *buf, size_t size)
 {
 	/*
-	 * TODO 3: turn the address into text (section "Who is calling:
-	 * getpeername"). For AF_INET, cast SS to a struct sockaddr_in, turn
+	 * TODO 2: turn the address into text (section "Who is calling:
+	 * getpeername"); announce() below uses it. For AF_INET, cast SS to a struct sockaddr_in, turn
 	 * sin_addr into text with inet_ntop() into a char[INET6_ADDRSTRLEN],
 	 * and snprintf "%s:%u" with the port back in host byte order (ntohs).
 	 * For AF_INET6 the same with struct sockaddr_in6 and "[%s]:%u".
@@ -116,8 +116,8 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t len,
                          const char **failed)
 {
 	/*
-	 * TODO 2: make the listening socket (sections "Binding an address"
-	 * and "Listening"):
+	 * TODO 1, continued: make the listening socket (sections "Binding
+	 * an address" and "Listening"):
 	 *   - socket(ss->ss_family, SOCK_STREAM, 0);
 	 *   - bind(lfd, (const struct sockaddr *)ss, len);
 	 *   - listen(lfd, BACKLOG).
@@ -140,7 +140,7 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t len,
 static int announce(int lfd)
 {
 	/*
-	 * TODO 4: ask getsockname(lfd, ...) for the address into a struct
+	 * TODO 2, continued: ask getsockname(lfd, ...) for the address into a struct
 	 * sockaddr_storage, turn it into text with format_address(), print
 	 * "listening on %s\n" and fflush(stdout) (section "Telling the world
 	 * where you listen"). Return -1 if any of them fails.
@@ -158,7 +158,7 @@ static int announce(int lfd)
 static int greet_client(int cfd)
 {
 	/*
-	 * TODO 5: serve one client (sections "Who is calling: getpeername"
+	 * TODO 4: serve one client (sections "Who is calling: getpeername"
 	 * and "Serving one client"):
 	 *   - getpeername(cfd, ...) into a struct sockaddr_storage, and
 	 *     format_address() it into WHO;
@@ -258,12 +258,13 @@ int main(int argc, char *argv[])
 	// [snippet accept_loop]
 	while (count == -1 || served < count) {
 		/*
-		 * TODO 6: the accept loop (sections "The accept loop" and
+		 * TODO 3: the accept loop (sections "The accept loop" and
 		 * "Closing the connection"):
 		 *   - int cfd = accept(lfd, NULL, NULL);
 		 *   - on -1 with errno EINTR or ECONNABORTED, continue; on any
 		 *     other error, err(1, "accept");
-		 *   - count the client (served++), greet_client(cfd), then
+		 *   - count the client (served++), greet_client(cfd) (it sends
+		 *     nothing until you do TODO 4), then
 		 *     close_client(cfd) whatever greet_client returned
 		 *     (section "Closing the connection"); warn("close") if
 		 *     it returns -1.

@@ -101,7 +101,8 @@ static void serve_client(int cfd, const char *peer)
 // [snippet connection_loop]
 /*
  * The connection loop: accept clients one at a time and serve each until it
- * leaves. COUNT > 0 stops after that many clients; 0 means forever.
+ * leaves. COUNT > 0 stops after that many clients; SERVE_FOREVER (-1) never
+ * stops.
  * Returns 0, or -1 with errno set if accept() itself fails.
  */
 static int serve_forever(int lfd, long count)
@@ -113,8 +114,9 @@ static int serve_forever(int lfd, long count)
 	/*
 	 * TODO 2: the connection loop (chapter: "The connection loop"). This
 	 * serves one client and stops. Put it in a loop that runs COUNT times
-	 * (forever when COUNT is 0); when accept() fails with EINTR or
-	 * ECONNABORTED, try again instead of giving up.
+	 * (forever when COUNT is SERVE_FOREVER, as main passes it without -n);
+	 * when accept() fails with EINTR or ECONNABORTED, try again instead of
+	 * giving up.
 	 */
 	(void)count;
 	int cfd = accept(lfd, (struct sockaddr *)&ss, &len);
@@ -135,32 +137,21 @@ static _Noreturn void usage(void)
 
 int main(int argc, char *argv[])
 {
+	struct listen_args args = {0};
 	char why[256];
-	const char *port, *host = "127.0.0.1";
-	long count = 0;
-	int opt, lfd;
-	unsigned short ignored;
+	int lfd;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n' || parse_long(optarg, 1, 1000000000L, &count) == -1)
-			usage();
-	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (parse_listen_args(argc, argv, &args) == -1)
 		usage();
-	port = argv[optind];
-	if (parse_port(port, &ignored) == -1)
-		usage();
-	if (argc - optind == 2)
-		host = argv[optind + 1];
 
 	/* A client that vanishes while we echo must cost us one conversation,
 	 * not the process: send_all uses MSG_NOSIGNAL, and this covers the rest. */
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
-	lfd = tcp_listen_announce(host, port, 16, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, 16, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
-	if (serve_forever(lfd, count) == -1)
+	if (serve_forever(lfd, args.count) == -1)
 		err(1, "accept");
 	if (close(lfd) == -1)
 		err(1, "close");

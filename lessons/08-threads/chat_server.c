@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -268,36 +267,19 @@ static int start_client(int cfd, const struct sockaddr *sa, socklen_t len)
 	return rc;
 }
 
-/* Pause a moment, for when accept() fails for want of resources. */
-static void back_off(void)
-{
-	struct timespec ts = {0, 100 * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Accept clients and give each a thread; stop after COUNT (0: never).
+/* Accept clients and give each a thread; stop after COUNT (SERVE_FOREVER:
+ * never). accept_retry waits out a signal, a client that gave up in the
+ * queue, or a lack of descriptors (the clients that leave free them).
  * Returns 0, or -1 with errno set if accept() fails for good. */
 static int accept_clients(int lfd, long count)
 {
-	for (long accepted = 0; count == 0 || accepted < count;) {
+	for (long accepted = 0; count == SERVE_FOREVER || accepted < count;) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		int rc, cfd = accept(lfd, (struct sockaddr *)&ss, &len);
+		int rc, cfd = accept_retry(lfd, (struct sockaddr *)&ss, &len);
 
-		if (cfd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			/* Out of descriptors or memory: the clients that leave
-			 * will free some; try again in a moment. */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				warn("accept");
-				back_off();
-				continue;
-			}
+		if (cfd == -1)
 			return -1;
-		}
 		accepted++;
 		if ((rc = start_client(cfd, (struct sockaddr *)&ss, len)) != 0) {
 			errno = rc;
@@ -326,32 +308,21 @@ static _Noreturn void usage(void)
 
 int main(int argc, char *argv[])
 {
+	struct listen_args args = {0};
 	char why[256];
-	const char *port, *host = "127.0.0.1";
-	long count = 0;
-	int opt, lfd;
-	unsigned short ignored;
+	int lfd;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n' || parse_long(optarg, 1, 1000000000L, &count) == -1)
-			usage();
-	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (parse_listen_args(argc, argv, &args) == -1)
 		usage();
-	port = argv[optind];
-	if (parse_port(port, &ignored) == -1)
-		usage();
-	if (argc - optind == 2)
-		host = argv[optind + 1];
 
 	/* A client that vanishes must not take the room down with it.
 	 * MSG_NOSIGNAL covers our sends; this covers everything else. */
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
-	lfd = tcp_listen_announce(host, port, 128, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, 128, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
-	if (accept_clients(lfd, count) == -1)
+	if (accept_clients(lfd, args.count) == -1)
 		err(1, "accept");
 	if (close(lfd) == -1)
 		err(1, "close");

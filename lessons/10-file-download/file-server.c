@@ -304,49 +304,33 @@ static _Noreturn void usage(void)
 
 int main(int argc, char *argv[])
 {
+	struct listen_args args = {.leading = 1}; /* ROOT comes before PORT */
 	char why[256];
-	long count = -1, served = 0;
-	int opt, lfd;
-	unsigned short port_number;
+	long served = 0;
+	int lfd;
 	pthread_attr_t detached;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1)
-		if (opt != 'n' || parse_long(optarg, 1, 1000000, &count) == -1)
-			usage();
-	if (argc - optind < 2 || argc - optind > 3)
-		usage();
-	const char *root = argv[optind], *port = argv[optind + 1];
-	const char *host = argc - optind == 3 ? argv[optind + 2] : "127.0.0.1";
-	if (parse_port(port, &port_number) == -1)
+	if (parse_listen_args(argc, argv, &args) == -1)
 		usage();
 
 	/* A client that vanishes must cost one transfer, not the server. */
 	if (ignore_sigpipe() == -1)
 		err(1, "sigaction");
-	if ((root_fd = open(root, O_RDONLY | O_DIRECTORY)) == -1)
-		err(1, "%s", root);
+	if ((root_fd = open(args.lead[0], O_RDONLY | O_DIRECTORY)) == -1)
+		err(1, "%s", args.lead[0]);
 	if ((errno = pthread_attr_init(&detached)) != 0 ||
 	    (errno = pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED)) !=
 	        0)
 		err(1, "pthread_attr");
-	lfd = tcp_listen_announce(host, port, 64, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, 64, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
 
-	while (count == -1 || served < count) {
-		int cfd = accept(lfd, NULL, NULL);
-		if (cfd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			/* Out of descriptors or memory: wait for clients to finish. */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				warn("accept");
-				sleep(1);
-				continue;
-			}
+	while (args.count == SERVE_FOREVER || served < args.count) {
+		/* Out of descriptors, accept_retry waits: finished clients free some. */
+		int cfd = accept_retry(lfd, NULL, NULL);
+		if (cfd == -1)
 			err(1, "accept");
-		}
 		served++;
 		if (start_client_thread(cfd, &detached) == -1) {
 			warn("pthread_create");

@@ -97,12 +97,13 @@ static void serve_client(int cfd, const char *peer)
 // [snippet connection_loop]
 /*
  * The connection loop: accept clients one at a time and serve each until it
- * leaves. COUNT > 0 stops after that many clients; 0 means forever.
+ * leaves. COUNT > 0 stops after that many clients; SERVE_FOREVER (-1) never
+ * stops.
  * Returns 0, or -1 with errno set if accept() itself fails.
  */
 static int serve_forever(int lfd, long count)
 {
-	for (long served = 0; count == 0 || served < count;) {
+	for (long served = 0; count == SERVE_FOREVER || served < count;) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		char peer[SOCKADDR_STRLEN];
@@ -133,32 +134,21 @@ static _Noreturn void usage(void)
 
 int main(int argc, char *argv[])
 {
+	struct listen_args args = {0};
 	char why[256];
-	const char *port, *host = "127.0.0.1";
-	long count = 0;
-	int opt, lfd;
-	unsigned short ignored;
+	int lfd;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n' || parse_long(optarg, 1, 1000000000L, &count) == -1)
-			usage();
-	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (parse_listen_args(argc, argv, &args) == -1)
 		usage();
-	port = argv[optind];
-	if (parse_port(port, &ignored) == -1)
-		usage();
-	if (argc - optind == 2)
-		host = argv[optind + 1];
 
 	/* A client that vanishes while we echo must cost us one conversation,
 	 * not the process: send_all uses MSG_NOSIGNAL, and this covers the rest. */
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
-	lfd = tcp_listen_announce(host, port, 16, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, 16, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
-	if (serve_forever(lfd, count) == -1)
+	if (serve_forever(lfd, args.count) == -1)
 		err(1, "accept");
 	if (close(lfd) == -1)
 		err(1, "close");

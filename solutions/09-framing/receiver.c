@@ -114,42 +114,36 @@ static _Noreturn void usage(void)
 	exit(2);
 }
 
+/* receiver's own option, for parse_listen_args: -o DIR, where to save the
+ * payloads (DATA is &save_dir). */
+static int take_option(int letter, char *value, void *data)
+{
+	if (letter != 'o')
+		return -1;
+	*(const char **)data = value;
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
+	struct listen_args args = {
+	    .options = "o:", .option = take_option, .data = &save_dir};
 	char why[256];
-	long count = -1;
-	int opt, lfd;
+	int lfd;
 
-	while ((opt = getopt(argc, argv, "n:o:")) != -1) {
-		if (opt == 'n' && parse_long(optarg, 1, 1000000, &count) == 0)
-			continue;
-		if (opt == 'o') {
-			save_dir = optarg;
-			continue;
-		}
-		usage();
-	}
-	if (argc - optind < 1 || argc - optind > 2)
-		usage();
-	const char *port = argv[optind];
-	const char *host = argc - optind == 2 ? argv[optind + 1] : "127.0.0.1";
-	unsigned short unused;
-	if (parse_port(port, &unused) == -1)
+	if (parse_listen_args(argc, argv, &args) == -1)
 		usage();
 
 	if (ignore_sigpipe() == -1)
 		err(1, "sigaction");
-	lfd = tcp_listen_announce(host, port, 16, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, 16, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
 
-	for (long served = 0; count == -1 || served < count;) {
-		int cfd = accept(lfd, NULL, NULL);
-		if (cfd == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
+	for (long served = 0; args.count == SERVE_FOREVER || served < args.count;) {
+		int cfd = accept_retry(lfd, NULL, NULL);
+		if (cfd == -1)
 			err(1, "accept");
-		}
 		handle_client(cfd);
 		close(cfd);
 		served++;

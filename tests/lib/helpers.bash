@@ -30,11 +30,16 @@ bats_load_library bats-assert
 # passing program never waits this long.
 T_LINE=${T_LINE:-10}
 T_PROC=${T_PROC:-60}
-# The largest file (KiB) a program under test may write, its stdout and stderr
-# included: one that prints endlessly dies of SIGXFSZ there instead of
-# filling the disk (1 GiB: lesson 10 moves 256 MiB files). A suite that
-# moves bigger files raises it.
-T_FSIZE=${T_FSIZE:-1048576}
+# The largest file (KiB) a program under test (or a test peer) may write, its
+# stdout and stderr included: the kernel refuses every byte past it, so a
+# program that prints endlessly dies of SIGXFSZ there (or, ignoring the
+# signal, gets EFBIG), and neither the disk nor the memory of the helpers that
+# read the file grows with what it printed. This is the cap at the source:
+# stdout and stderr stay files, not pipes, so a line a program flushed is in
+# its file before the program's next move on the network (the tests rely on
+# that order). 8 MiB: the largest stream a test reads is 4 MiB. A suite whose
+# programs write bigger files (09, 10) raises it.
+T_FSIZE=${T_FSIZE:-8192}
 
 # ASan/UBSan/TSan: report to stderr, fail with a status the tests can see.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
@@ -52,21 +57,141 @@ hint() {
 }
 
 print_hint() {
+	local todo
 	[ -n "${TEST_HINT_TEXT:-}" ] || return 0
 	printf 'hint: %s\n' "$TEST_HINT_TEXT"
 	printf 'read: %s, section "%s"\n' "$CHAPTER" "$TEST_HINT_SECTION"
+	todo=$(todo_for_section "$TEST_HINT_SECTION")
+	[ -z "$todo" ] || printf 'todo: %s\n' "$todo"
 }
 
-# fail_with SUMMARY EXPECTED GOT: fail the test, showing both sides.
+# todo_for_section SECTION: which TODO of the lesson's skeleton the hint is
+# about, as "TODO 4 in greeter.c" (or "TODO 2 or 4 in greeter.c"): the TODO
+# comments (lessons/$LESSON/*.c) that name SECTION in quotes, as every TODO
+# names the sections that explain it. Nothing if none does. The skeleton is
+# the map even when another copy is graded: its TODOs are what the student
+# has in front of them. (The same mapping is in scripts/hint.)
+todo_for_section() {
+	local dir=${WORKBOOK_ROOT:-$BATS_TEST_DIRNAME/..}/lessons/$LESSON
+	[ -n "$1" ] && [ -d "$dir" ] || return 0
+	awk -v want="\"$1\"" '
+		FNR == 1 { file = FILENAME; sub(/.*\//, "", file) }
+		!on && match($0, /TODO [0-9]+/) {
+			on = 1; num = substr($0, RSTART + 5, RLENGTH - 5); text = ""
+		}
+		on {
+			line = $0; sub(/^[ \t]*(\/\*|\*\/|\*|\/\/)?[ \t]*/, "", line)
+			text = text " " line
+			if ($0 ~ /\*\//) {
+				gsub(/[ \t]+/, " ", text)
+				if (index(text, want) && !((file, num) in seen)) {
+					seen[file, num] = 1
+					if (!(file in nums)) order[++nf] = file
+					nums[file] = nums[file] (nums[file] == "" ? "" : " or ") num
+				}
+				on = 0
+			}
+		}
+		END {
+			for (i = 1; i <= nf; i++)
+				printf "%sTODO %s in %s", (i > 1 ? "; " : ""), nums[order[i]], order[i]
+			if (nf) printf "\n"
+		}' "$dir"/*.c 2>/dev/null
+}
+
+# fail_with SUMMARY EXPECTED GOT: fail the test, showing both sides. If a
+# server of the test is no longer running, that comes first (what_happened).
 fail_with() {
 	local summary=$1 expected=$2 got=$3
 	[ -n "$got" ] || got='(nothing)'
 	# A report stays readable whatever the program printed.
 	[ ${#expected} -le 4000 ] || expected="${expected:0:4000}... (${#expected} characters in all)"
 	[ ${#got} -le 4000 ] || got="${got:0:4000}... (${#got} characters in all)"
-	batslib_print_kv_single_or_multi 8 expected "$expected" got "$got" |
-		batslib_decorate "$summary" | fail
+	_collect_servers
+	{
+		what_happened
+		batslib_print_kv_single_or_multi 8 expected "$expected" got "$got"
+	} | batslib_decorate "$summary" | _text | fail
 }
+
+# _text: standard input as valid UTF-8 text (tests/lib/printable: control
+# characters and bytes that are not UTF-8 become \xNN), for every report.
+_text() {
+	if [ -x "$TOOLS_DIR/printable" ]; then
+		"$TOOLS_DIR/printable"
+	else
+		LC_ALL=C tr -c '\n\t -~' '?'
+	fi
+}
+
+# out_text NAME, err_text NAME: NAME's stdout (stderr) as text for a report
+# or a comparison with a line: valid UTF-8 (see _text), no NUL byte for bash
+# to warn about, the trailing newline dropped as $(cat) does.
+out_text() { _text <"$(out "$1")"; }
+err_text() { _text <"$(err "$1")"; }
+
+# describe_status STATUS: what an exit status (from wait, run_bounded or
+# wait_exit: "timeout" or a number) says happened, in words.
+describe_status() {
+	local s=$1 sig
+	case $s in
+	timeout) printf 'still running at its time limit (killed)' ;;
+	0) printf 'exited with status 0' ;;
+	86) printf 'exited with status 86 (a sanitizer report on its stderr)' ;;
+	124) printf 'still running at its time limit (killed, status 124)' ;;
+	153) printf 'killed by SIGXFSZ (status 153): it wrote more than the %s KiB a program may write here' "$T_FSIZE" ;;
+	*)
+		if [ "$s" -gt 128 ] 2>/dev/null && sig=$(kill -l $((s - 128)) 2>/dev/null); then
+			printf 'killed by SIG%s (status %s)' "$sig" "$s"
+		else
+			printf 'exited with status %s' "$s"
+		fi ;;
+	esac
+}
+
+# what_happened: for each program under test started in the background (a
+# server) that is no longer running although the test did not end it, a line saying so with its exit status, and its stderr.
+# Nothing when every server still runs: a failure report says first what
+# happened to the program, before any expected/got or guess.
+what_happened() {
+	local name
+	[ -f "$(_dir)/.tested" ] || return 0
+	while read -r name; do
+		_is_ended "$name" && continue
+		[ -f "$(_dir)/$name.status" ] || continue
+		printf 'first: %s is no longer running: it %s.\n' "$name" "$(describe_status "$(cat "$(_dir)/$name.status")")"
+		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
+		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
+	done <"$(_dir)/.tested"
+}
+
+# _collect_status NAME: if NAME has ended, keep its exit status in
+# $(_dir)/NAME.status (once: a second wait would say 127). In the test's own
+# shell, not in $(...): only the shell that started NAME can wait for it.
+_collect_status() {
+	local status=0
+	[ -f "$(_dir)/$1.status" ] && return 0
+	is_running "$1" && return 0
+	wait "$(pid_of "$1")" 2>/dev/null || status=$?
+	printf '%s\n' "$status" >"$(_dir)/$1.status"
+}
+
+# _collect_servers: _collect_status for every program under test that the
+# test started in the background (start: it has a pid file) and did not end.
+# (A server that exits at once after its listening line is never registered
+# in .servers: this is why all of them are looked at.)
+_collect_servers() {
+	local name
+	[ -f "$(_dir)/.tested" ] || return 0
+	while read -r name; do
+		[ -f "$(_dir)/$name.pid" ] || continue
+		_is_ended "$name" || _collect_status "$name"
+	done <"$(_dir)/.tested"
+	return 0
+}
+
+# server_exit_status NAME: the status kept by _collect_status.
+server_exit_status() { cat "$(_dir)/$1.status" 2>/dev/null || echo unknown; }
 
 # ---------------------------------------------------------------------------
 # Starting and stopping programs.
@@ -137,16 +262,54 @@ prog_pid() {
 
 is_running() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
 
-# _tail FILE: the last lines of FILE, for failure reports.
+# _tail FILE: the last lines of FILE, for failure reports, as text (_text),
+# after a line saying how much was written when that is more than is shown,
+# and how much of it is not text.
 _tail() {
 	# Bounded: a file may be one endless line.
-	if [ -s "$1" ]; then tail -c 4096 "$1" | tail -n 15 | cut -c 1-300; else printf '(empty)'; fi
+	if [ -s "$1" ]; then
+		_capture_note "$1"
+		tail -c 4096 "$1" | tail -n 15 | cut -c 1-300 | _text
+	else
+		printf '(empty)'
+	fi
 	# A stderr file shown whole here need not be shown again after the test.
 	case $1 in
 	*.err) [ -s "$1" ] && [ "$(wc -c <"$1")" -le 4096 ] && [ "$(wc -l <"$1")" -le 15 ] &&
 		printf '%s\n' "$1" >>"$(_dir)/.shown" ;;
 	esac
 	return 0
+}
+
+# _capture_note FILE: a line saying what FILE (a program's stdout or stderr)
+# holds when it is more than a report shows: its size, whether it reached the
+# T_FSIZE cap (the program was stopped there), and how much of it is not text.
+_capture_note() {
+	local size total bad what
+	size=$(wc -c <"$1" 2>/dev/null) || return 0
+	read -r total bad < <(head -c 1048576 "$1" | "$TOOLS_DIR/printable" --count 2>/dev/null)
+	what="$(_size_words "$size")"
+	[ "$size" -ge $((T_FSIZE * 1024)) ] &&
+		what="at least $what (the cap: the kernel refused the rest)"
+	if [ -n "$bad" ] && [ "$bad" -gt 0 ] && [ $((bad * 10)) -ge "$total" ]; then
+		printf '(%s in all, not text: %s of its first %s are not printable; shown as \\xNN)\n' \
+			"$what" "$bad" "$(_size_words "$total")"
+	elif [ -n "$bad" ] && [ "$bad" -gt 0 ]; then
+		printf '(%s in all, %s bytes of them not printable, shown as \\xNN)\n' "$what" "$bad"
+	elif [ "$size" -gt 4096 ]; then
+		printf '(%s in all; the end of it:)\n' "$what"
+	fi
+}
+
+# _size_words BYTES: "N bytes", or "N.N MiB" / "N KiB" when large.
+_size_words() {
+	if [ "$1" -ge 1048576 ]; then
+		printf '%s.%s MiB' $(($1 / 1048576)) $(($1 % 1048576 * 10 / 1048576))
+	elif [ "$1" -ge 10240 ]; then
+		printf '%s KiB' $(($1 / 1024))
+	else
+		printf '%s bytes' "$1"
+	fi
 }
 
 # _now_ms: milliseconds since the epoch, from bash alone.
@@ -169,11 +332,8 @@ wait_line() {
 		if ! is_running "$name"; then
 			# One more look: the line may have come just before the exit.
 			LINE=$(grep -m 1 -aE -- "$re" "$file") && return 0
-			# Under errexit a bare failing wait would end the test with no
-			# report at all.
-			local status=0
-			wait "$(pid_of "$name")" 2>/dev/null || status=$?
-			_fail_line "$name" "$re" "$name exited (status $status) before printing it"
+			_collect_status "$name"
+			_fail_line "$name" "$re" "$name $(describe_status "$(server_exit_status "$name")") before printing it"
 			return 1
 		fi
 		if [ "$(_now_ms)" -ge "$deadline" ]; then
@@ -192,7 +352,7 @@ _fail_line() {
 		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
 		busy_note "$name"
-	} | batslib_decorate "$name did not print the line the test waits for" | fail
+	} | batslib_decorate "$name did not print the line the test waits for" | _text | fail
 }
 
 # wait_listening NAME [SECONDS]: wait for "listening on ADDR:PORT"; sets
@@ -212,6 +372,25 @@ start_server() {
 	start "$@"
 	wait_listening "$1"
 }
+
+# listening_ports NAME: the TCP ports NAME's program listens on now, one a
+# line (from its descriptors and /proc/PID/net/tcp{,6}); nothing if it is gone.
+# For hints that guess a cause only from what is there to see.
+listening_ports() {
+	local pid inodes
+	pid=$(prog_pid "$1") && [ -n "$pid" ] || return 0
+	inodes=$(for fd in /proc/"$pid"/fd/*; do readlink "$fd" 2>/dev/null; done |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+	[ -n "$inodes" ] || return 0
+	cat /proc/"$pid"/net/tcp /proc/"$pid"/net/tcp6 2>/dev/null |
+		awk -v inodes=" $inodes" '$4 == "0A" && index(inodes, " " $10 " ") {
+			n = split($2, a, ":"); print a[n] }' |
+		while read -r hex; do printf '%s\n' $((16#$hex)); done | sort -un
+}
+
+# swapped_port PORT: PORT with its two bytes swapped, what bind() gets when
+# htons() is missing on a little-endian machine.
+swapped_port() { printf '%s\n' $((($1 & 255) << 8 | ($1 >> 8))); }
 
 # need_dual_stack: skip the test unless an IPv6 socket bound to :: also takes
 # IPv4 connections (as v4-mapped peers, ::ffff:127.0.0.1), the Linux default.
@@ -413,10 +592,10 @@ expect_status() {
 		if [ "$STATUS" = timeout ]; then
 			printf 'got: still running when the time limit came (it was killed)\n'
 		else
-			printf 'got: exit status %s\n' "$STATUS"
+			printf 'got: %s\n' "$(describe_status "$STATUS")"
 		fi
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
-	} | batslib_decorate "wrong $what" | fail
+	} | batslib_decorate "wrong $what" | _text | fail
 }
 
 # expect_same_bytes WHAT EXPECTED_FILE GOT_FILE: byte-for-byte equality, with
@@ -644,6 +823,38 @@ _server_settled() {
 	[ "$(fd_count "$pid")" -le "$base" ] && [ -z "$(zombie_children "$pid")" ]
 }
 
+# _waits_in_accept PID: every thread of PID sleeps in the kernel's accept()
+# (its wchan names it), so the listening queue is empty and nothing the
+# server holds can change until a new client comes. Fails where the kernel
+# hides wchan (it reads "0"): the caller then waits out its deadline.
+_waits_in_accept() {
+	local task stat state wchan
+	for task in /proc/"$1"/task/*; do
+		read -r stat <"$task/stat" 2>/dev/null || return 1
+		state=${stat##*) } state=${state%% *}
+		[ "$state" = S ] || return 1
+		# (wchan has no newline at its end: read says "end of file".)
+		wchan=
+		read -r wchan <"$task/wchan" 2>/dev/null || [ -n "$wchan" ] || return 1
+		case $wchan in *accept*) ;; *) return 1 ;; esac
+	done
+	return 0
+}
+
+# _leak_proven PID BASE: PID holds more than BASE descriptors while it waits
+# in accept(), twice in a row with the same count: the leak is there to stay,
+# and the test need not wait out T_SETTLE to prove it.
+_leak_proven() {
+	local pid=$1 base=$2 n
+	_waits_in_accept "$pid" || return 1
+	n=$(fd_count "$pid")
+	[ "$n" -gt "$base" ] || return 1
+	sleep 0.1
+	_waits_in_accept "$pid" && [ "$(fd_count "$pid")" = "$n" ]
+}
+
+_settled_or_leaking() { _server_settled "$@" || _leak_proven "$@"; }
+
 # _end_clients: end every process the test started that is not a live server.
 _end_clients() {
 	local pid keep
@@ -669,24 +880,28 @@ _server_invariants() {
 	grep -q "^$name " "$(_dir)/.skip" 2>/dev/null && return 0
 	if ! is_running "$name"; then
 		[ -e "$(_dir)/$name.counted" ] && return 0
-		status=0
-		wait "$(pid_of "$name")" 2>/dev/null || status=$?
+		_collect_status "$name"
+		status=$(server_exit_status "$name")
 		hint "$(invariant_section died)" \
 			"A server keeps serving whatever its clients do: check every call's result, and end only that client's conversation when one fails."
+		# (fail_with says first, with its stderr, that it is gone.)
 		fail_with "$name stopped running during the test (a server must outlive its clients)" \
 			"$name still running after the test's clients came and went" \
-			"it exited (status $status; 86 is a sanitizer report, 141 death by SIGPIPE, 124 the time limit)"
+			"it $(describe_status "$status")"
 		return 1
 	fi
-	wait_until "$T_SETTLE" _server_settled "$pid" "$base" && return 0
+	wait_until "$T_SETTLE" _settled_or_leaking "$pid" "$base"
+	_server_settled "$pid" "$base" && return 0
 	now=$(fd_list "$pid")
 	if [ "$(fd_count "$pid")" -gt "$base" ]; then
+		local when="${T_SETTLE}s after every client was gone"
+		_waits_in_accept "$pid" && when="with every client gone and $name back in accept(), waiting for the next"
 		hint "$(invariant_section fds)" \
 			"Close a client's socket (and anything opened for it) on every path out of its conversation: end of file, a reset, a failed send or recv, an error reply."
 		fail_with "$name kept descriptors open after its clients left (baseline: $base, as just after it started listening)" \
 			"$base descriptors, as at the start:
 $(cat "$(_dir)/$name.fds0")" \
-			"$(fd_count "$pid") descriptors ${T_SETTLE}s after every client was gone:
+			"$(fd_count "$pid") descriptors $when:
 $now"
 		return 1
 	fi
@@ -749,8 +964,20 @@ show_program_stderr() {
 		lines=$(wc -l <"$file")
 		printf -- '--- stderr of %s (%s lines%s):\n' "$name" "$lines" \
 			"$([ "$lines" -le 200 ] || echo ', the last 200')"
-		tail -n 200 "$file" | cut -c 1-400
+		_capture_note "$file"
+		tail -c 65536 "$file" | tail -n 200 | cut -c 1-400 | _text
 	done <"$(_dir)/.tested"
+}
+
+# _trim_captures: empty the stdout and stderr files of the test that are
+# over 1 MiB once the test is over (bats keeps every test's directory until
+# the run ends, so a flood in each test would add up on the disk).
+_trim_captures() {
+	local f
+	for f in "$(_dir)"/*.out "$(_dir)"/*.err; do
+		[ -f "$f" ] && [ "$(wc -c <"$f")" -gt 1048576 ] && : >"$f"
+	done
+	return 0
 }
 
 # ---------------------------------------------------------------------------
@@ -798,6 +1025,7 @@ common_teardown() {
 		show_program_stderr
 		print_hint
 	fi
+	_trim_captures
 	[ -n "$ok" ]
 }
 

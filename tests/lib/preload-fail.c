@@ -13,7 +13,11 @@
  *   FAIL_AFTER  how many calls succeed before the first failure (default 0)
  *   FAIL_TIMES  how many calls fail, one after another (default: every call
  *               after FAIL_AFTER), so a test can check that the program
- *               goes on once the failure has passed A send that fails with EPIPE does what
+ *               goes on once the failure has passed
+ *   FAIL_LOG    a file to which each failed call appends a line "NAME MS",
+ *               MS on the monotonic clock, so a test can see how a program
+ *               spaced its retries
+ * A send that fails with EPIPE does what
  * the kernel does when the peer has gone: it raises SIGPIPE in the calling
  * thread unless the call passed MSG_NOSIGNAL (write and writev cannot), so
  * a program that neither ignores SIGPIPE nor passes the flag dies of it, on
@@ -25,13 +29,40 @@
 #define _GNU_SOURCE /* RTLD_NEXT: find the real function behind ours */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
+
+#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
+
+/* Append "NAME MS" to FAIL_LOG, if set; errno is left as it was. */
+static void log_failure(const char *name)
+{
+	const char *path = getenv("FAIL_LOG");
+	struct timespec ts;
+	char line[128];
+	int fd, n, saved = errno;
+
+	if (path == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = snprintf(line, sizeof(line), "%s %lld\n", name,
+	             (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd != -1) {
+		/* The real write: ours below would count a socket send. */
+		REAL("write", ssize_t(*)(int, const void *, size_t))(fd, line, (size_t)n);
+		close(fd);
+	}
+	errno = saved;
+}
 
 /* Should this call of NAME fail? Counts the calls of the chosen one. */
 static int should_fail(const char *name)
@@ -49,11 +80,10 @@ static int should_fail(const char *name)
 	n = __atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
 	if (n < first || (times != NULL && n >= first + atol(times)))
 		return 0;
+	log_failure(name);
 	errno = code ? atoi(code) : EMFILE;
 	return 1;
 }
-
-#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
 
 int socket(int domain, int type, int protocol)
 {

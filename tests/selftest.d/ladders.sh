@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# tests/selftest.d/ladders.sh - feedback moves with each TODO.
+#
+# tests/ladders/NN-slug/ holds one patch per TODO of the lesson's skeleton
+# (K-NAME.patch, applied in the order of K, each on top of the ones before,
+# with `patch -p1` in the lesson's directory): what a student who fills the
+# TODOs in order has after each one. For each lesson that has a ladder (and
+# that LESSONS, if set, names), this grades the untouched skeleton and then
+# each step (scripts/grade, the score without the given tests) and requires:
+#   - every patch applies;
+#   - each step's score is strictly higher than the one before, so that
+#     `make watch` shows every TODO done move the score;
+#   - the last step passes every test (the ladder ends at a working lesson);
+#   - the skeleton's failure reports name a TODO ("todo: TODO 1 in FILE").
+# Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
+# scripts/selftest. Work files: build/selftest/ladders.PID/.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+. "$ROOT/scripts/lib.sh"
+
+for old in "$ROOT"/build/selftest/ladders.*; do
+	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
+done
+work=$ROOT/build/selftest/ladders.$$
+rm -rf "$work"
+mkdir -p "$work"
+
+ok() { printf 'ok - %s\n' "$1"; }
+not_ok() { # NAME [DETAIL-LINE...]
+	printf 'not ok - %s\n' "$1"
+	shift
+	local l
+	for l in "$@"; do printf '# %s\n' "$l"; done
+}
+details() { head -c 6000 "$1" | head -n 40 | sed 's/^/# /'; }
+
+# score SLUG IMPL OUT: "P N" from scripts/grade's table (points, of max).
+score() {
+	IMPL=$2 OUT= scripts/grade "$1" >"$3" 2>&1
+	awk -v slug="$1" '$1 == slug { print $2, $3 }' "$3"
+}
+
+for ladder in tests/ladders/[0-9][0-9]-*/; do
+	[ -d "$ladder" ] || continue
+	slug=$(basename "$ladder")
+	key=${slug%%-*}
+	if [ -n "${LESSONS:-}" ] && [[ " $LESSONS " != *" $key "* ]] && [[ " $LESSONS " != *" $slug "* ]]; then
+		continue
+	fi
+	impl=$work/$slug
+	rm -rf "$impl" && mkdir -p "$impl" && cp -R "lessons/$slug" "$impl/"
+	scores=() labels=(skeleton) problems=()
+	read -r p n < <(score "$slug" "$impl" "$work/$slug-0.txt")
+	scores+=("${p:-?}")
+	# The skeleton's failures name the TODO they are about.
+	if ! TAP=1 OUT=$work/build-$slug scripts/check "$slug" "$impl" 2>&1 | grep -q '^# todo: TODO [0-9]'; then
+		problems+=("no failure report of the untouched skeleton names a TODO (a 'todo: TODO N in FILE' line)")
+	fi
+	i=0
+	for patch in $(ls "$ladder"*.patch | sort -V); do
+		i=$((i + 1))
+		label=$(basename "$patch" .patch)
+		labels+=("$label")
+		if ! patch -s -p1 -d "$impl/$slug" <"$patch" >"$work/$slug-$i.patch.log" 2>&1; then
+			problems+=("$label does not apply: $(head -n 3 "$work/$slug-$i.patch.log" | tr '\n' ' ')")
+			break
+		fi
+		read -r p n < <(score "$slug" "$impl" "$work/$slug-$i.txt")
+		scores+=("${p:-?}")
+	done
+	line=
+	for ((j = 0; j < ${#scores[@]}; j++)); do
+		line+="${line:+, }${labels[j]} ${scores[j]}"
+		if [ "$j" -gt 0 ]; then
+			prev=${scores[j - 1]} cur=${scores[j]}
+			if ! [ "$cur" -gt "$prev" ] 2>/dev/null; then
+				problems+=("${labels[j]}: the score went from $prev to $cur (it must rise with each TODO)")
+			fi
+		fi
+	done
+	last=${scores[${#scores[@]} - 1]}
+	[ "$last" = "${n:-x}" ] || problems+=("after the last step the score is $last of ${n:-?}, not all")
+	if [ ${#problems[@]} -eq 0 ]; then
+		ok "ladder $slug: each TODO done raises the score ($line of $n), and the skeleton's hints name their TODO"
+	else
+		not_ok "ladder $slug: each TODO done raises the score, up to every test ($line of ${n:-?})" "${problems[@]}"
+		details "$work/$slug-$i.txt"
+	fi
+done
+exit 0

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# tests/selftest.d/reports.sh - reports describe what happened, not a guess.
+#
+# Lesson 02 graded in two states a student meets:
+#   - the skeleton with TODOs 1 and 2 done (tests/ladders/02-tcp-server),
+#     the accept loop not yet written: the server announces and exits at once.
+#     The failure report must say first that the server is no longer running,
+#     with its exit status, and guess no cause (no byte order);
+#   - the solution with htons() and ntohs() both left out: the line shows the
+#     port given, the server runs and listens on the byte-swapped port. Only
+#     there may the report speak of byte order, and it names the port seen.
+# Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
+# scripts/selftest. Work files: build/selftest/reports.PID/.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+
+for old in "$ROOT"/build/selftest/reports.*; do
+	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
+done
+work=$ROOT/build/selftest/reports.$$
+rm -rf "$work"
+mkdir -p "$work"
+if [ -n "${LESSONS:-}" ] && [[ " $LESSONS " != *" 02 "* ]] && [[ " $LESSONS " != *" 02-tcp-server "* ]]; then
+	exit 0
+fi
+
+ok() { printf 'ok - %s\n' "$1"; }
+not_ok() { # NAME [DETAIL-LINE...]
+	printf 'not ok - %s\n' "$1"
+	shift
+	local l
+	for l in "$@"; do printf '# %s\n' "$l"; done
+}
+details() { head -c 6000 "$1" | head -n 40 | cut -c 1-200 | sed 's/^/# /'; }
+
+filter='accepts connections on the port it announced|put in network byte order'
+
+# 1. Announces and exits: the accept loop is missing.
+mkdir -p "$work/noloop" && cp -R lessons/02-tcp-server "$work/noloop/"
+for p in tests/ladders/02-tcp-server/1-*.patch tests/ladders/02-tcp-server/2-*.patch; do
+	patch -s -p1 -d "$work/noloop/02-tcp-server" <"$p" || not_ok "ladder patch $p applies"
+done
+TAP=1 FILTER=$filter OUT=$work/noloop-build scripts/check 02 "$work/noloop" >"$work/noloop.txt" 2>&1
+problems=()
+[ "$(grep -c '^not ok ' "$work/noloop.txt")" = 2 ] || problems+=("want 2 tests failed")
+[ "$(grep -c '^# first: greeter is no longer running: it exited with status 0\.$' "$work/noloop.txt")" = 2 ] ||
+	problems+=("each failure does not say first that greeter exited with status 0")
+grep -qiE 'byte order\?|without htons|wrong byte order' "$work/noloop.txt" &&
+	problems+=("a report guesses a byte-order mistake although the server had exited")
+grep -q 'connection failed: *$' "$work/noloop.txt" && problems+=("a report gives a connection failure with an empty reason")
+if [ ${#problems[@]} -eq 0 ]; then
+	ok "lesson 02 without the accept loop: the report says first that greeter exited (status 0), and guesses no byte order"
+else
+	not_ok "lesson 02 without the accept loop: the report says first that greeter exited (status 0), and guesses no byte order" "${problems[@]}"
+	details "$work/noloop.txt"
+fi
+
+# 2. Runs, but on the byte-swapped port.
+mkdir -p "$work/swapped" && cp -R solutions/02-tcp-server "$work/swapped/"
+sed -i 's/htons(port)/port/; s/ntohs(sin->sin_port)/sin->sin_port/' "$work/swapped/02-tcp-server/greeter.c"
+TAP=1 FILTER='put in network byte order' OUT=$work/swapped-build scripts/check 02 "$work/swapped" >"$work/swapped.txt" 2>&1
+if grep -q '^not ok ' "$work/swapped.txt" && ! grep -q '^# first: greeter is no longer running' "$work/swapped.txt" &&
+	grep -qE 'greeter is running and listens on port [0-9]+, which is [0-9]+ with its two bytes swapped' "$work/swapped.txt"; then
+	ok "lesson 02 without htons/ntohs: the report names the byte-swapped port the running server listens on"
+else
+	not_ok "lesson 02 without htons/ntohs: the report names the byte-swapped port the running server listens on"
+	details "$work/swapped.txt"
+fi
+exit 0
