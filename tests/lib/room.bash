@@ -9,7 +9,8 @@
 # (not a line more in the server's log, nothing more reaching chat-crowd's
 # clients) before it gives up. A correct server, even on a loaded machine,
 # logs or relays something every few hundred milliseconds while there is
-# work (chat-crowd's longest silence was 0.2 s at a load average of 40); one that serves nobody, or waits on one client, is seen in T_STALL
+# work (chat-crowd's longest silence was 0.2 s at a load average of 40);
+# one that serves nobody, or waits on one client, is seen in T_STALL
 # seconds instead of the whole limit. Slow builds (valgrind, ThreadSanitizer)
 # raise it: `local T_STALL=6` in the test.
 : "${T_STALL:=3}"
