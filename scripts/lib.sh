@@ -76,12 +76,15 @@ else
 	C_RED='' C_GREEN='' C_BOLD='' C_DIM='' C_OFF=''
 fi
 
-# bats_jobs: how many tests bats may run at once (needs GNU parallel).
+# bats_jobs: how many tests bats may run at once (JOBS; more than 1 needs
+# GNU parallel). One by default: bats 1.8's parallel mode waits for a free
+# slot by polling with `sleep 1`, so two at a time ran each suite slower
+# (lesson 01: 5.4 s against 7.8 s) and with 15-30% more CPU time than one
+# at a time, and held every result back until the next slot came free
+# (docs/DECISIONS.md, "Feedback: speed, progress and reports").
 bats_jobs() {
 	if [ -n "${JOBS:-}" ]; then
 		printf '%s\n' "$JOBS"
-	elif command -v parallel >/dev/null 2>&1; then
-		printf '2\n'
 	else
 		printf '1\n'
 	fi

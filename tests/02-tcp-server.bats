@@ -194,6 +194,14 @@ one_socket_left() { [ "$(socket_fds "$1")" -eq 1 ]; }
 		IDLE_MS=20000 greet "client$i"
 		IDLE_MS=20000 expect_greeted "client$i"
 	done
+	# A server that goes back to accept() after its third client waits for
+	# a fourth that never comes: seen at once, not after wait_exit's 60 s.
+	local pid
+	pid=$(prog_pid greeter)
+	if wait_until --while greeter 60 _waits_in_accept "$pid"; then
+		fail_with "greeter waits in accept() for another client after serving three, instead of exiting" \
+			"exit status 0 after the third client" "still running, waiting in accept()"
+	fi
 	wait_exit greeter 60
 	expect_status greeter 0
 	expect_valgrind_clean greeter

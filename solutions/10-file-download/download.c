@@ -125,22 +125,28 @@ static int catch_fatal_signals(void)
 }
 
 // [snippet temp_file]
+/* mkstemp() makes a name unique by rewriting the last six characters of its
+ * template, which must all be 'X'. */
+#define MKSTEMP_UNIQUE 6
+
 /*
- * Create an empty temporary file next to DEST ("DEST.part-XXXXXX"), its name
- * in temp_path, with the signals that remove it held off until the name is
- * complete. Returns the descriptor, or -1 with errno set.
+ * Create an empty temporary file next to DEST ("DEST.part-" and six unique
+ * characters), its name in temp_path, with the signals that remove it held
+ * off until the name is complete. Returns the descriptor, or -1 with errno set.
  */
 static int create_temp(const char *dest)
 {
 	sigset_t fatal, old;
-	int fd, saved;
+	int fd, saved, len;
 
-	if ((size_t)snprintf(temp_path, sizeof(temp_path), "%s.part-XXXXXX", dest) >=
-	    sizeof(temp_path)) {
+	len = snprintf(temp_path, sizeof(temp_path), "%s.part-%*s", dest, MKSTEMP_UNIQUE,
+	               "");
+	if (len < 0 || (size_t)len >= sizeof(temp_path)) {
 		temp_path[0] = '\0';
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	memset(temp_path + len - MKSTEMP_UNIQUE, 'X', MKSTEMP_UNIQUE);
 	sigemptyset(&fatal);
 	sigaddset(&fatal, SIGINT);
 	sigaddset(&fatal, SIGTERM);

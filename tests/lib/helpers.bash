@@ -802,6 +802,38 @@ _server_settled() {
 	[ "$(fd_count "$pid")" -le "$base" ] && [ -z "$(zombie_children "$pid")" ]
 }
 
+# _waits_in_accept PID: every thread of PID sleeps in the kernel's accept()
+# (its wchan names it), so the listening queue is empty and nothing the
+# server holds can change until a new client comes. Fails where the kernel
+# hides wchan (it reads "0"): the caller then waits out its deadline.
+_waits_in_accept() {
+	local task stat state wchan
+	for task in /proc/"$1"/task/*; do
+		read -r stat <"$task/stat" 2>/dev/null || return 1
+		state=${stat##*) } state=${state%% *}
+		[ "$state" = S ] || return 1
+		# (wchan has no newline at its end: read says "end of file".)
+		wchan=
+		read -r wchan <"$task/wchan" 2>/dev/null || [ -n "$wchan" ] || return 1
+		case $wchan in *accept*) ;; *) return 1 ;; esac
+	done
+	return 0
+}
+
+# _leak_proven PID BASE: PID holds more than BASE descriptors while it waits
+# in accept(), twice in a row with the same count: the leak is there to stay,
+# and the test need not wait out T_SETTLE to prove it.
+_leak_proven() {
+	local pid=$1 base=$2 n
+	_waits_in_accept "$pid" || return 1
+	n=$(fd_count "$pid")
+	[ "$n" -gt "$base" ] || return 1
+	sleep 0.1
+	_waits_in_accept "$pid" && [ "$(fd_count "$pid")" = "$n" ]
+}
+
+_settled_or_leaking() { _server_settled "$@" || _leak_proven "$@"; }
+
 # _end_clients: end every process the test started that is not a live server.
 _end_clients() {
 	local pid keep
@@ -837,15 +869,18 @@ _server_invariants() {
 			"it $(describe_status "$status")"
 		return 1
 	fi
-	wait_until "$T_SETTLE" _server_settled "$pid" "$base" && return 0
+	wait_until "$T_SETTLE" _settled_or_leaking "$pid" "$base"
+	_server_settled "$pid" "$base" && return 0
 	now=$(fd_list "$pid")
 	if [ "$(fd_count "$pid")" -gt "$base" ]; then
+		local when="${T_SETTLE}s after every client was gone"
+		_waits_in_accept "$pid" && when="with every client gone and $name back in accept(), waiting for the next"
 		hint "$(invariant_section fds)" \
 			"Close a client's socket (and anything opened for it) on every path out of its conversation: end of file, a reset, a failed send or recv, an error reply."
 		fail_with "$name kept descriptors open after its clients left (baseline: $base, as just after it started listening)" \
 			"$base descriptors, as at the start:
 $(cat "$(_dir)/$name.fds0")" \
-			"$(fd_count "$pid") descriptors ${T_SETTLE}s after every client was gone:
+			"$(fd_count "$pid") descriptors $when:
 $now"
 		return 1
 	fi
