@@ -93,24 +93,29 @@ static int serve(int lfd, long count)
 		int listening = (count < 0 || room.joined < count) && !paused;
 		nfds_t n;
 
-		if (pfds_cap < room.count + 1) {
+		if (pfds_cap < room.count + 2) {
 			struct pollfd *bigger =
-			    realloc(pfds, (room.count + 1) * 2 * sizeof(*pfds));
+			    realloc(pfds, (room.count + 2) * 2 * sizeof(*pfds));
 
 			if (bigger == NULL) {
 				status = -1;
 				break;
 			}
 			pfds = bigger;
-			pfds_cap = (room.count + 1) * 2;
+			pfds_cap = (room.count + 2) * 2;
 		}
 		n = fill_pollfds(pfds, lfd, listening, &room);
+		/* One more entry, after the clients: stdout, while log lines wait
+		 * for it ("A log nobody reads"). The turn's end writes them. */
+		pfds[n] = (struct pollfd){.fd = log_pending() ? STDOUT_FILENO : -1,
+		                          .events = POLLOUT};
 		/*
 		 * TODO 7: one turn of the loop (chapter: "The event loop").
-		 * Call poll(pfds, n, ...): wait forever (-1), or only
+		 * Call poll(pfds, n + 1, ...) (the last entry, pfds[n], is the
+		 * log's, set above): wait forever (-1), or only
 		 * ACCEPT_PAUSE_MS while PAUSED; retry on EINTR, any other -1
 		 * ends the loop with status -1. Then set paused = 0; for each
-		 * client entry i >= 1 with revents, call
+		 * client entry, 1 <= i < n, with revents, call
 		 * handle_client_events(&room, room.clients[i - 1], revents);
 		 * if pfds[0] has POLLIN, room_accept(&room, lfd, count): 1 means
 		 * out of descriptors (warn("accept") and set paused = 1), -1
@@ -156,6 +161,8 @@ int main(int argc, char *argv[])
 	 * listening socket would then stall the whole room in accept(). */
 	if (set_nonblocking(lfd) == -1)
 		err(1, "listening socket: O_NONBLOCK");
+	if (log_start() == -1)
+		err(1, "stdout: O_NONBLOCK");
 	if (serve(lfd, count) == -1)
 		err(1, "serve");
 	if (close(lfd) == -1)

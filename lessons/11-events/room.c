@@ -10,28 +10,132 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* "[" + name + "] " + line + "\n" */
 #define MSG_MAX_LEN (SOCKADDR_STRLEN + 4 + LINE_MAX_LEN)
+/* The longest log line; longer ones are cut. */
+#define LOG_LINE_MAX (2 * SOCKADDR_STRLEN + 256)
 /* The kernel's send buffer for each client (Linux doubles the figure). */
 #define CLIENT_SNDBUF (128 * 1024)
 
-/* One line on stdout, flushed, for the tests and for whoever watches. */
+/* The log: what say() wrote and stdout has not taken yet. */
+static struct {
+	char buf[LOG_MAX];
+	size_t len;
+	unsigned long lost; /* lines dropped because the queue was full */
+	int broken;         /* stdout failed for good (its reader is gone) */
+	int flags;          /* stdout's flags before log_start(), or -1 */
+} log_out = {.flags = -1};
+
+// [snippet log_queue]
+/*
+ * One line on stdout, for the tests and for whoever watches. The line goes
+ * behind what is already queued, and the queue goes out as far as stdout
+ * takes it now: a reader that stops reading makes the queue wait, never the
+ * room. Past LOG_MAX, lines are counted and dropped, not stored.
+ */
 static void say(const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
+	if (n < 0 || log_out.broken)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2; /* cut short, still one line */
+	line[n++] = '\n';
+	if (log_out.len + (size_t)n > sizeof(log_out.buf)) {
+		log_out.lost++;
+		return;
+	}
+	memcpy(log_out.buf + log_out.len, line, (size_t)n);
+	log_out.len += (size_t)n;
+	log_flush();
+}
+// [end log_queue]
+
+/* At exit: see log_start in room.h. */
+static void log_stop(void)
+{
+	/* Give a slow reader a moment to take the last lines, not forever. */
+	for (int tries = 0; log_pending() && !log_out.broken && tries < 10; tries++) {
+		struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+
+		if (poll(&p, 1, 100) == -1 && errno != EINTR)
+			break;
+		log_flush();
+	}
+	if (log_out.flags != -1)
+		(void)fcntl(STDOUT_FILENO, F_SETFL, log_out.flags);
+	log_out.flags = -1;
+}
+
+int log_start(void)
+{
+	struct stat st;
+
+	if (fflush(stdout) == EOF || fstat(STDOUT_FILENO, &st) == -1)
+		return -1;
+	/* A file or /dev/null takes every write at once; a terminal only stops
+	 * when someone asks it to (Ctrl-S). A pipe or a socket stops when its
+	 * reader does: only those need to be non-blocking. */
+	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+		return 0;
+	if ((log_out.flags = fcntl(STDOUT_FILENO, F_GETFL)) == -1)
+		return -1;
+	if (fcntl(STDOUT_FILENO, F_SETFL, log_out.flags | O_NONBLOCK) == -1) {
+		log_out.flags = -1;
+		return -1;
+	}
+	/* The flag belongs to the open pipe, which other processes may share
+	 * (a shell's pipeline): give it back when the server ends. */
+	return atexit(log_stop) == 0 ? 0 : -1;
+}
+
+int log_pending(void)
+{
+	return log_out.len > 0 || log_out.lost > 0;
+}
+
+void log_flush(void)
+{
+	size_t off = 0;
+
+	while (off < log_out.len) {
+		ssize_t n = write(STDOUT_FILENO, log_out.buf + off, log_out.len - off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break; /* the rest waits until stdout is writable */
+		if (n == -1) {
+			/* EPIPE and the like: nobody will ever read it. */
+			log_out.broken = 1;
+			log_out.len = log_out.lost = 0;
+			return;
+		}
+		off += (size_t)n;
+	}
+	memmove(log_out.buf, log_out.buf + off, log_out.len - off);
+	log_out.len -= off;
+	if (log_out.lost > 0 && log_out.len == 0) {
+		unsigned long lost = log_out.lost;
+
+		log_out.lost = 0;
+		say("(%lu log lines lost: stdout was not being read)", lost);
+	}
 }
 
 int parse_room_args(int argc, char *argv[], long *count, const char **port,
@@ -291,6 +395,7 @@ size_t room_end_turn(struct room *room)
 		n = room_remove_gone(room);
 		removed += n;
 	} while (n > 0);
+	log_flush(); /* the log too: it may have room again */
 	return removed;
 }
 // [end room_end_turn]

@@ -96,6 +96,23 @@ static void handle_client_event(struct room *room, struct client *c, unsigned ev
 		client_on_writable(c);
 }
 
+/* What the log's entry in the set hands back: not NULL, not a client. */
+static char log_mark;
+
+/* Watch stdout for EPOLLOUT while log lines wait for it ("A log nobody
+ * reads"), and not otherwise; *WATCHING says whether it is in the set. */
+static int sync_log(int epfd, int *watching)
+{
+	int want = log_pending();
+
+	if (want == *watching)
+		return 0;
+	*watching = want;
+	if (want)
+		return watch(epfd, EPOLL_CTL_ADD, STDOUT_FILENO, EPOLLOUT, &log_mark);
+	return epoll_ctl(epfd, EPOLL_CTL_DEL, STDOUT_FILENO, NULL);
+}
+
 /* Start or stop hearing about new connections. */
 static int set_accepting(int epfd, int lfd, int *accepting, int want)
 {
@@ -114,14 +131,15 @@ static int serve(int epfd, int lfd, long count)
 {
 	struct epoll_event events[MAX_EVENTS];
 	struct room room = {0};
-	int accepting = 0, paused = 0, status = 0;
+	int accepting = 0, paused = 0, status = 0, watching_log = 0;
 
 	while (count < 0 || room.joined < count || room.count > 0) {
 		int ready;
 
 		if (set_accepting(epfd, lfd, &accepting,
 		                  (count < 0 || room.joined < count) && !paused) == -1 ||
-		    sync_interest(epfd, &room) == -1) {
+		    sync_interest(epfd, &room) == -1 ||
+		    sync_log(epfd, &watching_log) == -1) {
 			status = -1;
 			break;
 		}
@@ -135,6 +153,8 @@ static int serve(int epfd, int lfd, long count)
 		}
 		paused = 0;
 		for (int i = 0; i < ready; i++) {
+			if (events[i].data.ptr == &log_mark)
+				continue; /* the turn's end writes the log */
 			if (events[i].data.ptr != NULL) {
 				handle_client_event(&room, events[i].data.ptr,
 				                    events[i].events);
@@ -184,6 +204,8 @@ int main(int argc, char *argv[])
 		errx(1, "%s", why);
 	if (set_nonblocking(lfd) == -1)
 		err(1, "listening socket: O_NONBLOCK");
+	if (log_start() == -1)
+		err(1, "stdout: O_NONBLOCK");
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll_create1");
 	status = serve(epfd, lfd, count);

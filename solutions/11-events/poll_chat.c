@@ -99,20 +99,24 @@ static int serve(int lfd, long count)
 		nfds_t n;
 		int ready;
 
-		if (pfds_cap < room.count + 1) {
+		if (pfds_cap < room.count + 2) {
 			struct pollfd *bigger =
-			    realloc(pfds, (room.count + 1) * 2 * sizeof(*pfds));
+			    realloc(pfds, (room.count + 2) * 2 * sizeof(*pfds));
 
 			if (bigger == NULL) {
 				status = -1;
 				break;
 			}
 			pfds = bigger;
-			pfds_cap = (room.count + 1) * 2;
+			pfds_cap = (room.count + 2) * 2;
 		}
 		n = fill_pollfds(pfds, lfd, listening, &room);
+		/* One more entry, after the clients: stdout, while log lines wait
+		 * for it ("A log nobody reads"). The turn's end writes them. */
+		pfds[n] = (struct pollfd){.fd = log_pending() ? STDOUT_FILENO : -1,
+		                          .events = POLLOUT};
 		/* Wait forever, unless accepting is paused for a moment. */
-		ready = poll(pfds, n, paused ? ACCEPT_PAUSE_MS : -1);
+		ready = poll(pfds, n + 1, paused ? ACCEPT_PAUSE_MS : -1);
 		if (ready == -1) {
 			if (errno == EINTR)
 				continue;
@@ -171,6 +175,8 @@ int main(int argc, char *argv[])
 	 * listening socket would then stall the whole room in accept(). */
 	if (set_nonblocking(lfd) == -1)
 		err(1, "listening socket: O_NONBLOCK");
+	if (log_start() == -1)
+		err(1, "stdout: O_NONBLOCK");
 	if (serve(lfd, count) == -1)
 		err(1, "serve");
 	if (close(lfd) == -1)

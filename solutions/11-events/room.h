@@ -20,6 +20,8 @@
 /* How many bytes may wait for one client before it counts as too slow and is
  * dropped: this bounds the server's memory whatever a client does. */
 #define OUT_MAX (256 * 1024)
+/* How many bytes of log lines may wait for stdout; past it, lines are lost. */
+#define LOG_MAX (64 * 1024)
 
 // [snippet client]
 struct client {
@@ -108,6 +110,23 @@ size_t room_remove_gone(struct room *room);
  * how many clients were removed.
  */
 size_t room_end_turn(struct room *room);
+
+/*
+ * The server's log on stdout ("A log nobody reads"). say() queues each
+ * line (at most LOG_MAX bytes wait) and writes what stdout takes without
+ * waiting, so a log pipe nobody reads never stops the room.
+ *
+ * log_start: call once, after the listening line: if stdout is a pipe or a
+ * socket, make it non-blocking, and arrange (atexit) that at exit stdout
+ * gets a moment (1 s at most) to take what waits and its flags back.
+ * Returns 0, or -1 with errno set.
+ * log_pending: lines wait for stdout (the loop then watches it for POLLOUT).
+ * log_flush: write what stdout takes now; the rest waits. An error other
+ * than EAGAIN (the reader has gone) ends the log.
+ */
+int log_start(void);
+int log_pending(void);
+void log_flush(void);
 
 /* Close and free everything left in ROOM. */
 void room_free(struct room *room);

@@ -12,7 +12,7 @@
  * Usage:
  *   chat-crowd HOST PORT [-c CLIENTS] [-s SENDERS] [-m LINES] [--size BYTES]
  *              [--pause-ms MS] [--victims K] [--stalled K] [--wait-stdin]
- *              [--timeout-ms MS] [--stats]
+ *              [--timeout-ms MS] [--stall-ms MS] [--stats]
  *     -c          clients that read and check (default 3)
  *     -s          how many of them send (default: all)
  *     -m          lines each sender sends (default 10)
@@ -33,6 +33,13 @@
  *                 wait until the server has seen everyone join
  *     --timeout-ms  give up this long after the first line is sent
  *                 (default 20000)
+ *     --stall-ms  give up as soon as nothing at all has arrived for this
+ *                 long while lines are still due (default 5000): a server
+ *                 that relays nothing, or has stopped, fails in that time
+ *                 instead of the whole --timeout-ms. Each connect is bounded
+ *                 by three times as much (a server that accepts nobody
+ *                 fills its listen queue, and connect() would wait for
+ *                 minutes; a slow one may cost a SYN resent after 1 and 3 s)
  *     --stats     print delivery rate and latency percentiles
  *   Prints "ok: ..." and exits 0 when every check passed; otherwise prints
  *   each problem (at most 20) and a "FAILED: ..." line, exit 1. Exit 2 on
@@ -40,6 +47,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -70,21 +78,24 @@ struct member {
 
 static struct {
 	long clients, senders, lines, size, pause_ms, victims, stalled, timeout_ms,
-	    window, expect_drop_ms;
+	    window, expect_drop_ms, stall_ms;
 	int wait_stdin, stats;
-} opt = {3, -1, 10, 0, 0, 0, 0, 20000, 4, 0, 0, 0};
+} opt = {3, -1, 10, 0, 0, 0, 0, 20000, 4, 0, 5000, 0, 0};
 
 static struct member *crowd;
 static long problems;
 static int64_t *latencies;
 static size_t n_latencies;
+/* When a checked client last received something (or saw the end), and
+ * the longest time between two such moments while lines were due. */
+static int64_t last_progress, longest_silence;
 
 static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: chat-crowd HOST PORT [-c N] [-s N] [-m N] [--size B] "
 	                "[--pause-ms MS] [--victims K] [--stalled K] [--expect-drop MS] "
 	                "[--wait-stdin] "
-	                "[--timeout-ms MS] [--stats]\n");
+	                "[--timeout-ms MS] [--stall-ms MS] [--stats]\n");
 	exit(2);
 }
 
@@ -110,6 +121,38 @@ static void problem(const char *fmt, ...)
 	putchar('\n');
 }
 
+/* Connect FD to AI within 3 * opt.stall_ms. Returns 0, or -1 with errno set
+ * (ETIMEDOUT when the handshake did not finish in time). */
+static int connect_bounded(int fd, const struct addrinfo *ai)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int flags = fcntl(fd, F_GETFL), error = 0, rc;
+	socklen_t len = sizeof(error);
+
+	if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS)
+			return -1;
+		while ((rc = poll(&p, 1, (int)(3 * opt.stall_ms))) == -1 &&
+		       errno == EINTR)
+			;
+		if (rc == -1)
+			return -1;
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+			return -1;
+		if (error != 0) {
+			errno = error;
+			return -1;
+		}
+	}
+	return fcntl(fd, F_SETFL, flags);
+}
+
 /* Connect one client; RCVBUF > 0 shrinks its receive buffer first, which
  * must happen before connect() to shrink the window the server sees. */
 static int join(const char *host, const char *port, int rcvbuf, char *name)
@@ -128,8 +171,14 @@ static int join(const char *host, const char *port, int rcvbuf, char *name)
 	if (rcvbuf > 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == -1)
 		err(1, "setsockopt SO_RCVBUF");
-	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1)
+	if (connect_bounded(fd, res) == -1) {
+		if (errno == ETIMEDOUT)
+			errx(1,
+			     "connect to %s:%s: not accepted within %ld ms (is the "
+			     "server still accepting? its listen queue may be full)",
+			     host, port, 3 * opt.stall_ms);
 		err(1, "connect to %s:%s", host, port);
+	}
 	freeaddrinfo(res);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    sockaddr_format((struct sockaddr *)&ss, len, name, SOCKADDR_STRLEN) == NULL)
@@ -185,6 +234,9 @@ static void receive(long i)
 
 	if (n == -1 && errno == EINTR)
 		return;
+	if (now_ns() - last_progress > longest_silence)
+		longest_silence = now_ns() - last_progress;
+	last_progress = now_ns();
 	if (n <= 0) {
 		problem(
 		    "client %ld: the server closed the connection (%s) after %ld lines",
@@ -237,6 +289,26 @@ static long pump(struct pollfd *pfds, long wait_ms)
 		if (pfds[i].fd != -1 && pfds[i].revents != 0)
 			receive(i);
 	return waiting;
+}
+
+/* Whether nothing has arrived for opt.stall_ms: take what is there first,
+ * since this process may itself have been kept off the CPU. Reports the
+ * stall once. */
+static int stall_reported;
+
+static int stalled(struct pollfd *pfds)
+{
+	if (now_ns() - last_progress < (int64_t)opt.stall_ms * 1000000)
+		return 0;
+	if (pump(pfds, 0) == 0 ||
+	    now_ns() - last_progress < (int64_t)opt.stall_ms * 1000000)
+		return 0;
+	if (!stall_reported)
+		problem("nothing arrived for %ld ms while lines were due: the server "
+		        "relays nothing, or has stopped",
+		        opt.stall_ms);
+	stall_reported = 1;
+	return 1;
 }
 
 /* Whether some client still waits for lines of rounds before ROUND. */
@@ -328,12 +400,14 @@ static void parse_args(int argc, char **argv)
 			opt.expect_drop_ms = number(v), i++;
 		else if (!strcmp(a, "--timeout-ms"))
 			opt.timeout_ms = number(v), i++;
+		else if (!strcmp(a, "--stall-ms"))
+			opt.stall_ms = number(v), i++;
 		else
 			usage();
 	}
 	if (opt.senders < 0 || opt.senders > opt.clients)
 		opt.senders = opt.clients;
-	if (opt.clients < 1)
+	if (opt.clients < 1 || opt.stall_ms < 1 || opt.stall_ms > 600000)
 		usage();
 }
 
@@ -405,11 +479,13 @@ int main(int argc, char **argv)
 			;
 	}
 
-	t0 = now_ns();
+	t0 = last_progress = now_ns();
 	deadline = t0 + (int64_t)opt.timeout_ms * 1000000;
 	for (long k = 0; k < opt.lines; k++) {
-		while (lagging(k - opt.window) && now_ns() < deadline)
+		while (lagging(k - opt.window) && now_ns() < deadline && !stalled(pfds))
 			pump(pfds, 10);
+		if (stalled(pfds))
+			break;
 		/* Reset the victims one round at a time, each just before a round
 		 * of lines: the server then broadcasts while the reset is arriving,
 		 * which is when a send to a dead connection can raise SIGPIPE. The
@@ -427,18 +503,19 @@ int main(int argc, char **argv)
 		if (now_ns() > deadline)
 			break;
 	}
-	while (now_ns() < deadline && pump(pfds, 50) > 0)
+	while (now_ns() < deadline && !stalled(pfds) && pump(pfds, 50) > 0)
 		;
 	int64_t t1 = now_ns();
 
 	for (long i = 0; i < opt.clients; i++) {
 		total += crowd[i].got;
 		if (!crowd[i].eof && crowd[i].got < expected_for(i))
-			problem(
-			    "client %ld: received %ld of %ld lines before the time limit",
-			    i, crowd[i].got, expected_for(i));
+			problem("client %ld: received %ld of %ld lines before it gave up",
+			        i, crowd[i].got, expected_for(i));
 	}
-	if (opt.expect_drop_ms > 0) {
+	/* When the lines did not all come, the room failed already: the drop
+	 * is not waited for. */
+	if (opt.expect_drop_ms > 0 && problems == 0) {
 		int64_t end = now_ns() + (int64_t)opt.expect_drop_ms * 1000000;
 		for (long k = opt.victims; k < opt.victims + opt.stalled; k++)
 			if (!closed_by_server(extra[k], end))
@@ -451,13 +528,16 @@ int main(int argc, char **argv)
 	if (opt.stats)
 		print_stats(t0, t1);
 	if (problems > 0)
-		printf("FAILED: %ld problem(s); %ld of %ld lines received\n", problems,
-		       total, want);
+		printf("FAILED: %ld problem(s); %ld of %ld lines received%s\n", problems,
+		       total, want,
+		       stall_reported ? "; it gave up when nothing arrived for --stall-ms"
+		                      : "");
 	else
 		printf("ok: %ld clients, %ld senders x %ld lines: all %ld deliveries "
 		       "arrived, in "
-		       "order, none to its sender\n",
-		       opt.clients, opt.senders, opt.lines, want);
+		       "order, none to its sender (longest silence %lld ms)\n",
+		       opt.clients, opt.senders, opt.lines, want,
+		       (long long)(longest_silence / 1000000));
 	fflush(stdout);
 	for (long i = 0; i < opt.clients; i++) {
 		close(crowd[i].fd);

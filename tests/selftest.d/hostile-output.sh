@@ -44,6 +44,7 @@ not_ok() { # NAME [DETAIL-LINE...]
 details() { head -c 4000 "$1" | head -n 30 | cut -c 1-200 | sed 's/^/# /'; }
 
 if [ -n "${LESSONS:-}" ] && [[ " $LESSONS " != *" 02 "* ]] && [[ " $LESSONS " != *" 02-tcp-server "* ]]; then
+	printf 'skip - not run: its submissions are lesson 02, which LESSONS="%s" leaves out\n' "$LESSONS"
 	exit 0
 fi
 

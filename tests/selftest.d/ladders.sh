@@ -41,6 +41,7 @@ score() {
 	awk -v slug="$1" '$1 == slug { print $2, $3 }' "$3"
 }
 
+climbed=0
 for ladder in tests/ladders/[0-9][0-9]-*/; do
 	[ -d "$ladder" ] || continue
 	slug=$(basename "$ladder")
@@ -48,6 +49,7 @@ for ladder in tests/ladders/[0-9][0-9]-*/; do
 	if [ -n "${LESSONS:-}" ] && [[ " $LESSONS " != *" $key "* ]] && [[ " $LESSONS " != *" $slug "* ]]; then
 		continue
 	fi
+	climbed=$((climbed + 1))
 	impl=$work/$slug
 	rm -rf "$impl" && mkdir -p "$impl" && cp -R "lessons/$slug" "$impl/"
 	scores=() labels=(skeleton) problems=()
@@ -88,4 +90,7 @@ for ladder in tests/ladders/[0-9][0-9]-*/; do
 		details "$work/$slug-$i.txt"
 	fi
 done
+if [ "$climbed" -eq 0 ]; then
+	printf 'skip - not run: no lesson with a ladder in tests/ladders/%s\n' "${LESSONS:+ among LESSONS=\"$LESSONS\"}"
+fi
 exit 0
