@@ -83,6 +83,15 @@ check_one() {
 	local want='sockets: socket(inet6, stream): Too many open files'
 	[ "$(cat "$(err sockets)")" = "$want" ] ||
 		fail_with "the error message is not in the expected form" "$want" "$(cat "$(err sockets)")"
+}
+
+@test "a failing socket() stops the tour: the two sockets before it are described, nothing after" {
+	hint "When socket() fails" \
+		"When socket() returns -1, report it and return -1 at once: main stops the tour there, after the lines of the sockets made before."
+	# As above: the third socket() fails with EMFILE.
+	run_bounded sockets -- env LD_PRELOAD="$TOOLS_DIR/preload-fail.so" \
+		FAIL_CALL=socket FAIL_AFTER=2 FAIL_ERRNO=24 "$PLAIN_DIR/sockets"
+	expect_status sockets 1
 	[ "$(wc -l <"$(out sockets)")" -eq 2 ] ||
 		fail_with "the program went on after socket() failed" "the two lines before the failure, then nothing" "$(cat "$(out sockets)")"
 }

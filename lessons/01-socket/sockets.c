@@ -1,7 +1,7 @@
 /*
  * Lesson 01 - sockets: make a socket of each kind and ask the kernel what it is.
  *
- * YOUR COPY: fill in the three TODOs below; `make check LESSON=01` tells you
+ * YOUR COPY: fill in the two TODOs below; `make check LESSON=01` tells you
  * how far you are. The chapter is lessons/01-socket/README.md.
  *
  * A socket is a file descriptor: a small integer naming an open kernel object,
@@ -78,7 +78,7 @@ static int describe(int fd, const char *label)
 {
 	/*
 	 * TODO 2: ask the kernel what FD is, and print the line above
-	 * (section "Asking the kernel what you made"):
+	 * (section "Asking the kernel what you made"); tour_one() calls it:
 	 *   - fstat(fd, ...) and S_ISSOCK(st.st_mode): is it a socket?
 	 *   - getsockopt(fd, SOL_SOCKET, SO_TYPE, ...): its type;
 	 *   - getsockname(fd, ...) into a struct sockaddr_storage: its family
@@ -102,11 +102,11 @@ static int tour_one(const struct choice *family, const struct choice *type)
 	/*
 	 * TODO 1: create the socket with socket(family->value, type->value, 0)
 	 * (section "Creating a socket"). If it returns -1, report it with
-	 * warn("socket(%s, %s)", family->arg, type->arg) and return -1.
-	 *
-	 * TODO 3: call describe(fd, label), then close the socket, even when
-	 * describe failed (section "Closing a socket"). Return -1 if either
-	 * failed, 0 otherwise.
+	 * warn("socket(%s, %s)", family->arg, type->arg) and return -1
+	 * (section "When socket() fails").
+	 * Then call describe(fd, label) (it prints nothing until you do
+	 * TODO 2), and close the socket, even when describe failed (section
+	 * "Closing a socket"). Return -1 if either failed, 0 otherwise.
 	 */
 	(void)describe;
 	(void)label;

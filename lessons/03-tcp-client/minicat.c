@@ -62,14 +62,17 @@ static int connect_to(const char *host, const char *port, int *gai_rc)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		/*
-		 * TODO 1: try this address (sections "Connecting" and "Trying
-		 * each address in turn"):
+		 * TODO 1: try this address, one of those getaddrinfo gave
+		 * (sections "Resolving names: getaddrinfo", "Connecting" and
+		 * "Trying each address in turn"):
 		 *   - fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		 *     on -1, continue with the next address;
 		 *   - connect(fd, ai->ai_addr, ai->ai_addrlen); on 0, break:
 		 *     you are connected;
 		 *   - otherwise close(fd) without losing connect's errno (save
 		 *     it, close, put it back), set fd = -1 and go on.
+		 * Then, in main, report when connect_to fails (TODO 1,
+		 * continued).
 		 */
 		errno = ECONNREFUSED;
 	}
@@ -90,7 +93,7 @@ static int send_all(int fd, const char *buf, size_t len)
 {
 	/*
 	 * TODO 2: the send loop (section "Sending everything: the send
-	 * loop"). While LEN > 0: n = send(fd, buf, len, MSG_NOSIGNAL); on -1
+	 * loop"); send_input() below calls it. While LEN > 0: n = send(fd, buf, len, MSG_NOSIGNAL); on -1
 	 * retry if errno is EINTR, else return -1; otherwise move BUF on by n
 	 * and take n off LEN.
 	 */
@@ -126,11 +129,12 @@ static int write_all(int fd, const char *buf, size_t len)
 static int send_input(int fd, const char **failed)
 {
 	/*
-	 * TODO 3: read standard input in a loop (section "Sending everything:
-	 * the send loop"): n = read(STDIN_FILENO, buf, sizeof(buf)) into a
-	 * char buf[65536]; 0 is end of file: return 0; -1 with EINTR: try
-	 * again; other -1: *failed = "read standard input", return -1. Send
-	 * each block with send_all(); if that fails, *failed = "send",
+	 * TODO 2, continued: read standard input in a loop (sections
+	 * "Sending everything: the send loop" and "Bytes, not strings"):
+	 * n = read(STDIN_FILENO, buf, sizeof(buf)) into a char buf[65536];
+	 * 0 is end of file: return 0; -1 with EINTR: try again; other -1:
+	 * *failed = "read standard input", return -1. Send each block, all
+	 * N bytes of it, with send_all(); if that fails, *failed = "send",
 	 * return -1.
 	 */
 	(void)fd;
@@ -147,12 +151,12 @@ static int send_input(int fd, const char **failed)
 static int print_replies(int fd, const char **failed)
 {
 	/*
-	 * TODO 5: the receive loop (section "Receiving until end of file"):
-	 * n = recv(fd, buf, sizeof(buf), 0) into a char buf[65536]; 0 means
-	 * the server closed: return 0; -1 with EINTR: try again; other -1:
-	 * *failed = "recv", return -1. Write each block with write_all(
-	 * STDOUT_FILENO, buf, n); if that fails, *failed = "write standard
-	 * output", return -1.
+	 * TODO 3: the receive loop (sections "Receiving until end of file"
+	 * and "Bytes, not strings"): n = recv(fd, buf, sizeof(buf), 0) into
+	 * a char buf[65536]; 0 means the server closed: return 0; -1 with
+	 * EINTR: try again; other -1: *failed = "recv", return -1. Write
+	 * each block, all N bytes of it, with write_all(STDOUT_FILENO, buf,
+	 * n); if that fails, *failed = "write standard output", return -1.
 	 */
 	(void)fd;
 	(void)failed;
@@ -189,8 +193,9 @@ int main(int argc, char *argv[])
 
 	fd = connect_to(host, port, &gai_rc);
 	/*
-	 * TODO 4: report the two ways connect_to can fail (sections "When
-	 * the name does not resolve" and "When connect() fails"):
+	 * TODO 1, continued: report the two ways connect_to can fail
+	 * (sections "When the name does not resolve" and "When connect()
+	 * fails"):
 	 *   - gai_rc != 0: the name did not resolve; errno means nothing
 	 *     here: errx(1, "%s: %s", host, gai_strerror(gai_rc));
 	 *   - fd == -1 otherwise: err(1, "connect to %s:%s", host, port).
@@ -202,7 +207,7 @@ int main(int argc, char *argv[])
 	if (send_input(fd, &failed) == -1 && !peer_closed(errno))
 		err(1, "%s", failed);
 	/*
-	 * TODO 6: tell the server you have sent everything, but keep reading
+	 * TODO 4: tell the server you have sent everything, but keep reading
 	 * its answer: shutdown(fd, SHUT_WR); on -1, err(1, "shutdown") unless
 	 * peer_closed(errno) says the server has closed first (sections
 	 * "Half-closing: shutdown versus close" and "When the server closes

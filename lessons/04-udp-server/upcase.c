@@ -98,8 +98,9 @@ static int answer_one(int fd)
 
 	/*
 	 * TODO 3: answer one datagram (sections "Receiving with recvfrom",
-	 * "Answering with sendto" and "Datagram boundaries"):
-	 *   - recvfrom() into BUF, with a struct sockaddr_storage and its length
+	 * "Answering with sendto", "Datagram boundaries" and "How big a
+	 * datagram can be"):
+	 *   - recvfrom() into BUF (all DGRAM_MAX bytes of it), with a struct sockaddr_storage and its length
 	 *     for the sender's address; on -1, return -1 (errno is set);
 	 *   - print "N bytes from ADDR:PORT" (sockaddr_format from net.h writes
 	 *     ADDR:PORT) and flush stdout;

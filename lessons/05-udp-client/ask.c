@@ -61,7 +61,7 @@ static void usage(void)
 static int set_timeout(int fd, long ms)
 {
 	/*
-	 * TODO 1: set the receive timeout (section "Timeouts"): fill a
+	 * TODO 2: set the receive timeout (section "Timeouts"): fill a
 	 * struct timeval from MS (whole seconds in tv_sec, the rest in
 	 * microseconds in tv_usec) and return the result of
 	 * setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)).
@@ -87,10 +87,13 @@ static int open_socket(const struct addrinfo *ai, long ms)
 	if (fd == -1)
 		return -1;
 	/*
-	 * TODO 2: connect the socket to the server (section "Who may
+	 * TODO 1: connect the socket to the server (section "Who may
 	 * answer"): connect(fd, ai->ai_addr, ai->ai_addrlen), after the
-	 * timeout is set. Without it send() has nowhere to send to
-	 * (EDESTADDRREQ), and the socket would take a datagram from anyone.
+	 * timeout is set (set_timeout sets none until TODO 2). Without it
+	 * send() has nowhere to send to (EDESTADDRREQ), no reply comes back
+	 * to print (section "Receiving the whole reply"), whatever address
+	 * the name gave (section "Resolving the server"), and the socket
+	 * would take a datagram from anyone.
 	 */
 	if (set_timeout(fd, ms) == 0)
 		return fd;

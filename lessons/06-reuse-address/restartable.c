@@ -181,8 +181,9 @@ int main(int argc, char *argv[])
 		errx(1, "%s: %s", host, gai_strerror(gai_rc));
 	if (lfd == -1) {
 		/*
-		 * TODO 2: say which call failed and why
-		 * (section "Address already in use"): replace the two lines
+		 * TODO 2: say which call failed and why (sections "Address
+		 * already in use" and "What SO_REUSEADDR does not allow"):
+		 * replace the two lines
 		 * below with err(1, "%s %s:%s", failed, host, port), which
 		 * prints, say, "restartable: bind 127.0.0.1:5000: Address
 		 * already in use" and exits 1. Do not try another port.

@@ -134,7 +134,8 @@ static enum step from_peer(int fd, struct line_buf *in)
 		return BROKEN;
 	}
 	/*
-	 * TODO 2: end of file (chapter: "recv() returns 0: end of file").
+	 * TODO 2: end of file (chapter: "recv() returns 0: end of file" and
+	 * "Ending the conversation").
 	 * n == 0 means the peer closed: print any unfinished line it left in
 	 * IN (print_peer_line), then return PEER_LEFT. Without this, 0 is
 	 * taken for data and the chat spins.
@@ -179,8 +180,9 @@ static enum step talk(int fd)
 	enum step step = GO_ON;
 
 	/*
-	 * TODO 1: the full-duplex loop (chapter: "poll(): waiting for two
-	 * things at once"). Make an array of two struct pollfd, one for
+	 * TODO 1: the full-duplex loop (chapter: "A chat in both directions",
+	 * "Why taking turns deadlocks" and "poll(): waiting for two things at
+	 * once"). Make an array of two struct pollfd, one for
 	 * STDIN_FILENO and one for FD, both with events = POLLIN. While step
 	 * is GO_ON: poll() them with no timeout (retry on EINTR; on another
 	 * error, warn and return BROKEN); if the socket's revents is not 0,

@@ -65,8 +65,9 @@ static long echo_until_eof(int cfd)
 	long total = 0;
 
 	/*
-	 * TODO 1: the communication loop (chapter: "The communication loop"
-	 * and "recv() returns 0: end of file"). Until the client closes:
+	 * TODO 1: the communication loop (chapter: "The communication loop",
+	 * "recv() returns 0: end of file" and "When the client goes away").
+	 * Until the client closes:
 	 *   - n = recv(cfd, buf, sizeof(buf), 0); retry when it fails with EINTR;
 	 *   - n == -1: return -1 (errno says why, e.g. ECONNRESET);
 	 *   - n == 0: the client closed its side: return total;
@@ -112,8 +113,8 @@ static int serve_forever(int lfd, long count)
 	char peer[SOCKADDR_STRLEN];
 
 	/*
-	 * TODO 2: the connection loop (chapter: "The connection loop"). This
-	 * serves one client and stops. Put it in a loop that runs COUNT times
+	 * TODO 2: the connection loop (chapter: "The connection loop" and
+	 * "When the client goes away"). This serves one client and stops. Put it in a loop that runs COUNT times
 	 * (forever when COUNT is SERVE_FOREVER, as main passes it without -n);
 	 * when accept() fails with EINTR or ECONNABORTED, try again instead of
 	 * giving up.

@@ -2,7 +2,7 @@
  * Lesson 09 - framing.c: send and receive whole messages on a byte stream.
  * See framing.h for each function's contract.
  *
- * YOUR COPY: fill in the three TODOs below; `make check LESSON=09` tells you
+ * YOUR COPY: fill in the two TODOs below; `make check LESSON=09` tells you
  * how far you are. The chapter is lessons/09-framing/README.md. The sender
  * and the receiver of this lesson call these functions.
  */
@@ -19,8 +19,11 @@
 ssize_t recv_all(int fd, void *buf, size_t len)
 {
 	/*
-	 * TODO 1: receive exactly LEN bytes into BUF (chapter: "send_all and
-	 * recv_all"). Loop on recv(fd, ...) for what is still missing:
+	 * TODO 2: receive exactly LEN bytes into BUF (chapter: "send_all and
+	 * recv_all" and "Partial reads and writes": one recv() may bring a
+	 * single byte, and the tests cut every call short, "How we test
+	 * you"); recv_frame() below calls it. Loop on recv(fd, ...) for what
+	 * is still missing:
 	 *   - n == -1 and errno == EINTR: try again;
 	 *   - n == -1 otherwise: return -1 (errno says why);
 	 *   - n == 0: the peer closed; stop and return how many bytes you got;
@@ -37,7 +40,7 @@ ssize_t recv_all(int fd, void *buf, size_t len)
 int send_frame(int fd, const void *buf, size_t len)
 {
 	/*
-	 * TODO 2: send one frame (chapter: "The length prefix" and "Byte order
+	 * TODO 1: send one frame (chapter: "The length prefix" and "Byte order
 	 * on the wire"):
 	 *   - LEN over FRAME_MAX: set errno = EMSGSIZE and return -1;
 	 *   - put htonl((uint32_t)LEN) in a uint32_t and send its 4 bytes with
@@ -54,8 +57,8 @@ int send_frame(int fd, const void *buf, size_t len)
 int recv_frame(int fd, char **buf, size_t *len)
 {
 	/*
-	 * TODO 3: receive one frame (chapter: "Never trust a length" and
-	 * "Clean EOF or truncation"):
+	 * TODO 2, continued: receive one frame (chapter: "TCP is a byte
+	 * stream", "Never trust a length" and "Clean EOF or truncation"):
 	 *   - recv_all the 4 header bytes into an unsigned char[4]. 0 bytes:
 	 *     return 0 (a clean end). 1 to 3 bytes: errno = EPROTO, return -1;
 	 *   - memcpy them into a uint32_t and convert with ntohl;

@@ -1,7 +1,7 @@
 /*
  * Lesson 09 - receiver: a server that receives whole messages (frames).
  *
- * YOUR COPY: one TODO below, after the three in framing.c.
+ * YOUR COPY: one TODO below (TODO 3), after the two in framing.c.
  *
  * TCP delivers a stream of bytes, not messages: one recv() may return half a
  * message, or two messages glued together. This server reads frames (a
@@ -100,7 +100,7 @@ static void handle_client(int cfd)
 		free(buf);
 	}
 	/*
-	 * TODO 4: say how the stream ended (chapter: "Clean EOF or
+	 * TODO 3: say how the stream ended (chapter: "Clean EOF or
 	 * truncation"). rc == 0 is a clean end; -1 with errno EPROTO, a frame
 	 * cut short; EMSGSIZE, a length over the limit. Print exactly:
 	 *   say("end of stream after %ld frames\n", count);

@@ -70,33 +70,12 @@ print_hint() {
 # comments (lessons/$LESSON/*.c) that name SECTION in quotes, as every TODO
 # names the sections that explain it. Nothing if none does. The skeleton is
 # the map even when another copy is graded: its TODOs are what the student
-# has in front of them. (The same mapping is in scripts/hint.)
+# has in front of them. The mapping is tests/lib/todo-for-section.awk, which
+# scripts/hint runs too.
 todo_for_section() {
-	local dir=${WORKBOOK_ROOT:-$BATS_TEST_DIRNAME/..}/lessons/$LESSON
+	local dir=$BATS_TEST_DIRNAME/../lessons/$LESSON
 	[ -n "$1" ] && [ -d "$dir" ] || return 0
-	awk -v want="\"$1\"" '
-		FNR == 1 { file = FILENAME; sub(/.*\//, "", file) }
-		!on && match($0, /TODO [0-9]+/) {
-			on = 1; num = substr($0, RSTART + 5, RLENGTH - 5); text = ""
-		}
-		on {
-			line = $0; sub(/^[ \t]*(\/\*|\*\/|\*|\/\/)?[ \t]*/, "", line)
-			text = text " " line
-			if ($0 ~ /\*\//) {
-				gsub(/[ \t]+/, " ", text)
-				if (index(text, want) && !((file, num) in seen)) {
-					seen[file, num] = 1
-					if (!(file in nums)) order[++nf] = file
-					nums[file] = nums[file] (nums[file] == "" ? "" : " or ") num
-				}
-				on = 0
-			}
-		}
-		END {
-			for (i = 1; i <= nf; i++)
-				printf "%sTODO %s in %s", (i > 1 ? "; " : ""), nums[order[i]], order[i]
-			if (nf) printf "\n"
-		}' "$dir"/*.c 2>/dev/null
+	awk -v section="$1" -f "$BATS_TEST_DIRNAME/lib/todo-for-section.awk" "$dir"/*.c 2>/dev/null
 }
 
 # fail_with SUMMARY EXPECTED GOT: fail the test, showing both sides. If a
