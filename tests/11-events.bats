@@ -10,6 +10,7 @@ load lib/helpers
 load lib/chat
 load lib/room
 load lib/shortio
+load lib/serverargs
 
 # The chapter sections that explain the server invariants teardown checks
 # (see invariant_section in lib/helpers.bash).
@@ -232,14 +233,13 @@ log_unread() {
 }
 
 bad_arguments() {
-	hint "Your turn" "Bad arguments: a 'usage:' line on stderr, exit status 2."
-	local args
-	for args in "" "-n" "-n 0 0" "notaport" "0 127.0.0.1 extra"; do
-		# shellcheck disable=SC2086 # split the arguments on purpose
-		run_bounded server -- "$BIN_DIR/$1" $args
-		expect_status server 2 "exit status for '$1 $args'"
-		expect_stderr_line server '^usage: ' "no usage line for '$1 $args'"
-	done
+	hint "Your turn" "parse_listen_args (common/net.h) refuses these; main then prints its usage line and exits 2."
+	check_usage "$BIN_DIR/$1"
+}
+
+largest_count() {
+	hint "Your turn" "COUNT may be 1 to 1000000000, in every server (common/net.h, SERVE_COUNT_MAX)."
+	check_count_max "$BIN_DIR/$1"
 }
 
 @test "poll: with 3 clients, each receives the others' lines, not its own, in order" {
@@ -313,6 +313,12 @@ bad_arguments() {
 }
 @test "epoll: bad arguments print a usage line and exit 2" {
 	bad_arguments epoll_chat
+}
+@test "poll: -n 1000000000, the largest count, is taken" {
+	largest_count poll_chat
+}
+@test "epoll: -n 1000000000, the largest count, is taken" {
+	largest_count epoll_chat
 }
 
 # ---------------------------------------------------------------------------

@@ -192,16 +192,15 @@ static _Noreturn void usage(void)
 int main(int argc, char *argv[])
 {
 	char why[256];
-	const char *port, *host;
-	long count;
+	struct listen_args args = {0};
 	int lfd, epfd, status;
 
-	if (parse_room_args(argc, argv, &count, &port, &host) == -1)
+	if (parse_listen_args(argc, argv, &args) == -1)
 		usage();
 
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
-	lfd = tcp_listen_announce(host, port, 128, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, 128, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
 	if (set_nonblocking(lfd) == -1)
@@ -210,7 +209,7 @@ int main(int argc, char *argv[])
 		err(1, "stdout: O_NONBLOCK");
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		err(1, "epoll_create1");
-	status = serve(epfd, lfd, count);
+	status = serve(epfd, lfd, args.count);
 	if (status == -1)
 		err(1, "serve");
 	if (close(epfd) == -1 || close(lfd) == -1)

@@ -159,16 +159,15 @@ static _Noreturn void usage(void)
 int main(int argc, char *argv[])
 {
 	char why[256];
-	const char *port, *host;
-	long count;
+	struct listen_args args = {0};
 	int lfd;
 
-	if (parse_room_args(argc, argv, &count, &port, &host) == -1)
+	if (parse_listen_args(argc, argv, &args) == -1)
 		usage();
 
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
-	lfd = tcp_listen_announce(host, port, 128, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, 128, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
 	/* A client may vanish between poll() and accept(): a blocking
@@ -177,7 +176,7 @@ int main(int argc, char *argv[])
 		err(1, "listening socket: O_NONBLOCK");
 	if (log_start() == -1)
 		err(1, "stdout: O_NONBLOCK");
-	if (serve(lfd, count) == -1)
+	if (serve(lfd, args.count) == -1)
 		err(1, "serve");
 	if (close(lfd) == -1)
 		err(1, "close");

@@ -134,28 +134,6 @@ void log_flush(void)
 	}
 }
 
-int parse_room_args(int argc, char *argv[], long *count, const char **port,
-                    const char **host)
-{
-	unsigned short ignored;
-	int opt;
-
-	*count = -1;
-	*host = "127.0.0.1";
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		if (opt != 'n' || parse_long(optarg, 1, 1000000000L, count) == -1)
-			return -1;
-	}
-	if (argc - optind < 1 || argc - optind > 2)
-		return -1;
-	*port = argv[optind];
-	if (parse_port(*port, &ignored) == -1)
-		return -1;
-	if (argc - optind == 2)
-		*host = argv[optind + 1];
-	return 0;
-}
-
 // [snippet set_nonblocking]
 int set_nonblocking(int fd)
 {

@@ -45,14 +45,6 @@ struct room {
 	long joined; /* clients ever admitted, for -n */
 };
 
-/*
- * Read both servers' arguments, "[-n COUNT] PORT [ADDRESS]", with getopt:
- * *COUNT is -1 without -n (serve forever), *PORT the port text (checked with
- * parse_port), *HOST the address (default 127.0.0.1). Returns 0, or -1 on
- * bad usage, for main to print its usage line.
- */
-int parse_room_args(int argc, char *argv[], long *count, const char **port,
-                    const char **host);
 
 /*
  * Make FD non-blocking. Returns 0, or -1 with errno set.
