@@ -87,23 +87,35 @@ bytes_arrived() {
 }
 
 wait_started() {
-	local dest=$1 secs=${2:-$T_LINE}
-	wait_until "$secs" bytes_arrived "$dest" && return 0
+	local dest=$1 secs=${2:-$T_LINE} client=${3:-}
+	wait_until ${client:+--while "$client"} "$secs" bytes_arrived "$dest" && return 0
+	if [ -n "$client" ] && ! is_running "$client"; then
+		_collect_status "$client"
+		fail_with "the download did not start" "bytes arriving in $dest or a temporary file next to it" \
+			"$client $(describe_status "$(server_exit_status "$client")") first; its stderr: $(_tail "$(err "$client")")"
+		return 1
+	fi
 	fail_with "the download did not start" "bytes arriving in $dest or a temporary file next to it" "nothing after ${secs}s"
 }
 
 # wait_count NAME REGEX N SECS: wait until NAME has printed N lines matching
-# REGEX; fails at once if NAME exits first.
+# REGEX; fails at once if NAME exits first, or once it is back in accept()
+# without them (call it after the clients it counts have ended).
 printed_count() { [ "$(grep -caE -- "$2" "$(out "$1")")" -ge "$3" ]; }
 
 wait_count() {
-	local name=$1 re=$2 n=$3 secs=$4
-	if ! wait_until --while "$name" "$secs" printed_count "$name" "$re" "$n"; then
-		fail_with "$name did not print line $n matching $re" \
-			"$n lines matching $re, $name still running" \
-			"$(_tail "$(out "$name")"; _tail "$(err "$name")")"
-		return 1
-	fi
+	local name=$1 re=$2 n=$3 secs=$4 got=
+	wait_until --while "$name" --idle "$name" "$secs" printed_count "$name" "$re" "$n"
+	case $? in
+	0) return 0 ;;
+	2) got="$name went back to accept(), waiting for a new client, without printing it" ;;
+	*) got="not after ${secs}s" ;;
+	esac
+	is_running "$name" || got="$name ended first"
+	fail_with "$name did not print line $n matching $re" \
+		"$n lines matching $re, $name still running" \
+		"$got; $(_tail "$(out "$name")"; _tail "$(err "$name")")"
+	return 1
 }
 
 # refuse_check NAME: filepeer gets status 2 and a message for NAME.
@@ -335,7 +347,7 @@ size_header() {
 	start_server srv -- "$TOOLS_DIR/tcpeer" serve --read-first "$(wc -c <"$D/request")" \
 		--send "$D/answer" --chunk $((8 * 1024 * 1024 + 9)) --pause-ms 60000
 	start slow -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
-	wait_started "$D/dl/big" 20 || return 1
+	wait_started "$D/dl/big" 20 slow || return 1
 	# Half-way, the bytes must be in a temporary file, not under the name.
 	[ ! -e "$D/dl/big" ] ||
 		fail_with "half-way through, the download writes straight to its final name" \

@@ -435,15 +435,23 @@ start_server_on_port() {
 	wait_listening "$name" # fails, with the server's stderr shown
 }
 
-# wait_until [--while NAME] SECONDS CMD ARGS...: run CMD until it succeeds,
-# polling; return 1 after SECONDS, or at once if NAME (with --while) has
-# exited. The caller reports the failure: it knows what it waited for.
+# wait_until [--while NAME] [--idle SERVER] SECONDS CMD ARGS...: run CMD
+# until it succeeds, polling; return 1 after SECONDS, or at once if NAME
+# (with --while) has exited. With --idle, also give up (status 2) once every
+# thread of SERVER sleeps in accept() on three looks in a row: for a caller
+# whose clients have all ended, nothing is left that could make CMD succeed
+# (a student's server that serves without logging ends the wait there, not
+# at its deadline). The caller reports the failure: it knows what it waited for.
 wait_until() {
-	local name='' secs deadline
-	if [ "$1" = --while ]; then
-		name=$2
+	local name='' idle='' secs deadline quiet=0
+	while :; do
+		case $1 in
+		--while) name=$2 ;;
+		--idle) idle=$2 ;;
+		*) break ;;
+		esac
 		shift 2
-	fi
+	done
 	secs=$1
 	shift
 	deadline=$(($(_now_ms) + secs * 1000))
@@ -452,6 +460,16 @@ wait_until() {
 			"$@"
 			return
 		fi
+		if [ -n "$idle" ] && is_running "$idle" && _waits_in_accept "$(prog_pid "$idle")"; then
+			quiet=$((quiet + 1))
+			if [ $quiet -ge 3 ]; then
+				"$@" && return 0
+				return 2
+			fi
+			sleep 0.1
+			continue
+		fi
+		quiet=0
 		[ "$(_now_ms)" -lt "$deadline" ] || return 1
 		sleep 0.02
 	done
