@@ -92,7 +92,8 @@ static void deliver_locked(const struct client *from, const char *msg, size_t le
 	 *   that its thread wakes up and removes it (leave_room logs the
 	 *   drop, after unlocking).
 	 * Never call anything that can block here, a send or a printf: every
-	 * thread waits for the lock you hold.
+	 * thread waits for the lock you hold ("The mutex and what it
+	 * protects").
 	 */
 	(void)from;
 	(void)msg;
@@ -150,10 +151,12 @@ static void leave_room(struct client *c)
 
 	pthread_mutex_lock(&room.lock);
 	/*
-	 * TODO 3: take C off the list (chapter: "Joining and leaving"). Walk
+	 * TODO 3: take C off the list (chapter: "Joining and leaving"), under
+	 * the lock that guards it ("The mutex and what it protects"). Walk
 	 * room.clients with a pointer to the link (struct client **p) and,
 	 * where *p == c, set *p = c->next. Until you do, the list keeps a
-	 * client that is freed below: the next broadcast uses freed memory.
+	 * client that is freed below: the next broadcast uses freed memory,
+	 * and the server cannot end cleanly ("Ending the server").
 	 */
 	online = --room.online;
 	dropped = c->dropped; /* set by other threads, under the lock */
@@ -256,9 +259,10 @@ static int start_client(int cfd, const struct sockaddr *sa, socklen_t len)
 	 * "Detach or join"). This runs the client in main's own thread, so
 	 * nobody else can join until it leaves. Instead:
 	 *   rc = pthread_create(&tid, NULL, client_thread, c);
-	 *   if rc != 0: take room.threads back down (under the lock), close
-	 *   cfd, free c, and return rc (pthread functions return the error
-	 *   number; they do not set errno);
+	 *   if rc != 0: take room.threads back down (under the lock: main
+	 *   waits for it to reach 0, "Ending the server"), close cfd, free
+	 *   c, and return rc (pthread functions return the error number;
+	 *   they do not set errno);
 	 *   otherwise pthread_detach(tid), and return 0.
 	 */
 	(void)tid;

@@ -129,8 +129,10 @@ static int catch_fatal_signals(void)
 static int create_temp(const char *dest)
 {
 	/*
-	 * TODO 5a: create the temporary file (chapter: "The temporary file
-	 * and rename"): snprintf "DEST.part-XXXXXX" into temp_path (too long:
+	 * TODO 4: create the temporary file (chapter: "The temporary file
+	 * and rename"), then fill it in receive_file() below ("TODO 4,
+	 * continued"): main calls one after the other, so neither shows
+	 * alone. snprintf "DEST.part-XXXXXX" into temp_path (too long:
 	 * ENAMETOOLONG), then mkstemp(temp_path). Block SIGINT, SIGTERM and
 	 * SIGHUP with sigprocmask around mkstemp, so the handler never sees a
 	 * half-made name. On failure set temp_path[0] = '\0'.
@@ -146,9 +148,10 @@ static int create_temp(const char *dest)
 static int finish_temp(int fd, const char *dest)
 {
 	/*
-	 * TODO 5b: mkstemp made the file 0600: fchmod it to 0666 & ~umask
-	 * (read the mask with umask(0), then put it back), close it (check!),
-	 * then rename(temp_path, dest) and clear temp_path.
+	 * TODO 5: mkstemp made the file 0600 (chapter: "The temporary file
+	 * and rename"): fchmod it to 0666 & ~umask (read the mask with
+	 * umask(0), then put it back), close it (check!), then
+	 * rename(temp_path, dest) and clear temp_path.
 	 */
 	(void)fd;
 	(void)dest;
@@ -165,8 +168,10 @@ static int finish_temp(int fd, const char *dest)
 static int receive_file(int cfd, int fd, uint64_t size, struct progress *p)
 {
 	/*
-	 * TODO 4: receive exactly SIZE bytes from CFD into FD (chapter:
-	 * "Streaming with a fixed buffer"). Loop while p->done < size:
+	 * TODO 4, continued: receive exactly SIZE bytes from CFD into FD
+	 * (chapter: "Streaming with a fixed buffer"; fewer is a broken
+	 * transfer and 0 a size like any other, "The protocol"). Loop while
+	 * p->done < size:
 	 * recv() at most min(size left, CHUNK) bytes into a static buffer
 	 * (retry on EINTR); -1 is an error (warn, return -1); 0 means the
 	 * server closed early (warnx "the connection closed after X of Y

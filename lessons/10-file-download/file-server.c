@@ -94,10 +94,12 @@ static const char *printable(const char *name, size_t len, char out[NAME_LIMIT +
 static const char *unsafe_name(const char *name, size_t len)
 {
 	/*
-	 * TODO 1: refuse what is not a plain name (chapter: "Path safety").
-	 * Return a short reason for: LEN == 0 ("empty name"); a NUL byte in
-	 * the LEN bytes (memchr); a '/' anywhere; a first byte '.' (this
-	 * covers ".", ".." and hidden files). Return NULL for a safe name.
+	 * TODO 2: refuse what is not a plain name (chapter: "Path safety"),
+	 * before open_in_root() (TODO 1) ever sees it: "../x" is a regular
+	 * file too. Return a short reason for: LEN == 0 ("empty name"); a NUL
+	 * byte in the LEN bytes (memchr); a '/' anywhere; a first byte '.'
+	 * (this covers ".", ".." and hidden files). Return NULL for a safe
+	 * name; serve_name() answers status 2 with your reason.
 	 */
 	(void)name;
 	(void)len;
@@ -115,7 +117,8 @@ static int open_in_root(const char *name, struct stat *st, enum status *status,
                         const char **why)
 {
 	/*
-	 * TODO 2: open NAME inside the root, safely (chapter: "Path safety"):
+	 * TODO 1: open NAME inside the root, safely (chapter: "Path safety";
+	 * the status for each failure is in "The protocol"):
 	 *   - fstatat(root_fd, name, &before, AT_SYMLINK_NOFOLLOW): ENOENT is
 	 *     NOT_FOUND "no such file", another error SERVER_ERROR;
 	 *   - not S_ISREG(before.st_mode): REFUSED ("symbolic links are
@@ -164,11 +167,14 @@ static int stream_file(int cfd, int fd, uint64_t size, char *buf, const char **w
 {
 	/*
 	 * TODO 3: send exactly SIZE bytes of the file FD to CFD, CHUNK bytes
-	 * at a time through BUF (chapter: "Streaming with a fixed buffer"):
+	 * at a time through BUF (chapter: "Streaming with a fixed buffer";
+	 * the size announced in the header is a promise, "The protocol"):
 	 * read() at most min(SIZE left, CHUNK) bytes (retry on EINTR), then
 	 * send_all() what you read. A read error or a read of 0 bytes (the
-	 * file shrank) fails; so does send_all (the client went away). On
-	 * failure set *WHY (strerror(errno), or your own text) and return -1.
+	 * file shrank) fails; so does send_all (the client went away: that
+	 * ends this client's thread, never the server, "Threads per
+	 * client"). On failure set *WHY (strerror(errno), or your own text)
+	 * and return -1.
 	 */
 	(void)cfd;
 	(void)fd;
