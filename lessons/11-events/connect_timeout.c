@@ -1,7 +1,7 @@
 /*
  * Lesson 11 - events: connect, but give up after a time limit.
  *
- * YOUR COPY: fill in the TODO 9 below; `make check LESSON=11` tells you
+ * YOUR COPY: fill in the TODO 5 below; `make check LESSON=11` tells you
  * how far you are. The chapter is lessons/11-events/README.md.
  *
  * A blocking connect() to an address that never answers waits for the
@@ -54,7 +54,7 @@ static long long now_ms(void)
 static int wait_connected(int fd, long timeout_ms)
 {
 	/*
-	 * TODO 9: wait for the handshake (chapter: "Connecting without
+	 * TODO 5: wait for the handshake (chapter: "Connecting without
 	 * blocking"). poll() FD for POLLOUT with the time that is left
 	 * (deadline = now_ms() + timeout_ms; retry on EINTR with what is left
 	 * then); when no time is left, set errno = ETIMEDOUT and return -1.

@@ -1,7 +1,7 @@
 /*
  * Lesson 11 - events: the same chat room with Linux's epoll.
  *
- * YOUR COPY: fill in the TODO 8 below; `make check LESSON=11` tells you
+ * YOUR COPY: fill in the TODO 2 below; `make check LESSON=11` tells you
  * how far you are. The chapter is lessons/11-events/README.md.
  *
  * poll() hands the kernel the whole list of sockets on every turn and walks
@@ -61,7 +61,7 @@ static int sync_interest(int epfd, struct room *room)
 		struct client *c = room->clients[i];
 
 		/*
-		 * TODO 8: keep the interest set true (chapter: "The same loop
+		 * TODO 2: keep the interest set true (chapter: "The same loop
 		 * with epoll"). A client with c->watching_out == -1 is new: add
 		 * it with watch(epfd, EPOLL_CTL_ADD, c->fd, EPOLLIN, c) and set
 		 * watching_out to 0. Then, when client_wants_out(c) differs from

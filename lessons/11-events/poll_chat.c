@@ -1,8 +1,8 @@
 /*
  * Lesson 11 - events: the chat room of lesson 08 in one thread, with poll().
  *
- * YOUR COPY: fill in the TODOs 5, 6 and 7 below; `make check LESSON=11` tells you
- * how far you are. The chapter is lessons/11-events/README.md.
+ * YOUR COPY: fill in the rest of TODO 1 below (it starts in room.c);
+ * `make check LESSON=11` tells you how far you are. The chapter is lessons/11-events/README.md.
  *
  * One loop watches the listening socket and every client at once. poll()
  * says which of them are ready; the loop then does only what cannot block:
@@ -52,7 +52,7 @@ static nfds_t fill_pollfds(struct pollfd *pfds, int lfd, int listening,
 
 	pfds[n++] = (struct pollfd){.fd = listening ? lfd : -1, .events = POLLIN};
 	/*
-	 * TODO 5: one entry per client (chapter: "Asking for POLLOUT"). For
+	 * TODO 1, continued: one entry per client (chapter: "Asking for POLLOUT"). For
 	 * each room->clients[i], add {.fd = its fd, .events = POLLIN}, plus
 	 * POLLOUT only when client_wants_out() says output is queued.
 	 */
@@ -68,7 +68,7 @@ static void handle_client_events(struct room *room, struct client *c, short reve
 	if (c->gone)
 		return; /* dropped earlier in this turn: it is being removed */
 	/*
-	 * TODO 6: act on REVENTS (chapter: "When a client vanishes"). POLLNVAL:
+	 * TODO 1, continued: act on REVENTS (chapter: "When a client vanishes"). POLLNVAL:
 	 * a descriptor that is not open (a bug in the loop): warn and mark C
 	 * gone. POLLERR: client_on_error(c). POLLIN or POLLHUP: read, with
 	 * client_on_readable() (POLLHUP comes with the last data, and the read
@@ -110,7 +110,7 @@ static int serve(int lfd, long count)
 		pfds[n] = (struct pollfd){.fd = log_pending() ? STDOUT_FILENO : -1,
 		                          .events = POLLOUT};
 		/*
-		 * TODO 7: one turn of the loop (chapter: "The event loop").
+		 * TODO 1, continued: one turn of the loop (chapter: "The event loop").
 		 * Call poll(pfds, n + 1, ...) (the last entry, pfds[n], is the
 		 * log's, set above): wait forever (-1), or only
 		 * ACCEPT_PAUSE_MS while PAUSED; retry on EINTR, any other -1

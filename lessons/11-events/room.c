@@ -1,9 +1,10 @@
 /*
  * room.c - see room.h for each function's contract.
  *
- * YOUR COPY: fill in TODOs 1 to 4 below (TODOs 5 to 9 are in poll_chat.c,
- * epoll_chat.c and connect_timeout.c); `make check LESSON=11` tells you how
- * far you are. The chapter is lessons/11-events/README.md.
+ * YOUR COPY: fill in the TODOs below, in order with those in poll_chat.c,
+ * epoll_chat.c and connect_timeout.c (TODO 1 here, then its continuation in
+ * poll_chat.c, TODO 2 in epoll_chat.c, TODOs 3 and 4 here, TODO 5 in
+ * connect_timeout.c); `make check LESSON=11` tells you how far you are. The chapter is lessons/11-events/README.md.
  */
 #include "room.h"
 
@@ -210,7 +211,7 @@ static void queue_for(struct client *c, const char *msg, size_t len)
 	if (c->gone)
 		return;
 	/*
-	 * TODO 2: queue it (chapter: "Output buffers and slow clients"). Make
+	 * TODO 4: queue it (chapter: "Output buffers and slow clients"). Make
 	 * room for LEN more bytes with reserve_out(c, len); on -1 call
 	 * drop_client(c, "too slow") and return. Then copy MSG to the end of
 	 * the queue, c->out + c->out_len, and add LEN to c->out_len.
@@ -348,7 +349,7 @@ void client_on_readable(struct room *room, struct client *c)
 void client_on_writable(struct client *c)
 {
 	/*
-	 * TODO 4: drain the queue (chapter: "Output buffers and slow clients").
+	 * TODO 4, continued: drain the queue (chapter: "Output buffers and slow clients").
 	 * While C is not gone and c->out_off < c->out_len, send from
 	 * c->out + c->out_off (MSG_NOSIGNAL) and move c->out_off on by what was
 	 * taken; retry on EINTR; on any other -1 call send_failed(c) and return
