@@ -45,7 +45,6 @@ struct room {
 	long joined; /* clients ever admitted, for -n */
 };
 
-
 /*
  * Make FD non-blocking. Returns 0, or -1 with errno set.
  */
