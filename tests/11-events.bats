@@ -355,10 +355,11 @@ largest_count() {
 	if ! unshare -rn true 2>/dev/null; then
 		skip "cannot create a private network namespace here (unshare -rn), so there is no safe address that never answers"
 	fi
-	command -v nft >/dev/null || skip "nft (package nftables) is not installed"
+	# nft lives in /usr/sbin, which a student's PATH may leave out.
+	PATH=$PATH:/usr/sbin command -v nft >/dev/null || skip "nft (package nftables) is not installed"
 	local t0 ms
 	t0=$(_now_ms)
-	run_bounded client --timeout 20 -- unshare -rn sh -c '
+	run_bounded client --timeout 20 -- env PATH="$PATH:/usr/sbin" unshare -rn sh -c '
 		ip link set lo up &&
 		nft add table inet t &&
 		nft "add chain inet t o { type filter hook output priority 0; }" &&
