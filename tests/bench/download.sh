@@ -24,7 +24,10 @@ ROUNDS=${BENCH_ROUNDS:-5}
 [ "$ROUNDS" -ge 5 ] || [ -n "${BENCH_QUICK:-}" ] || ROUNDS=5
 LIMIT=300 # seconds any one process may take
 
-command -v nc >/dev/null || { echo "download: nc (netcat-openbsd) is not installed; skipped"; exit 0; }
+# OpenBSD's netcat by its own name: `nc` may be another netcat (nmap's ncat,
+# netcat-traditional) whose flags and messages differ.
+NC=nc.openbsd
+command -v "$NC" >/dev/null || { echo "download: $NC (netcat-openbsd) is not installed (make deps); skipped"; exit 0; }
 command -v socat >/dev/null || { echo "download: socat is not installed (make deps); skipped"; exit 0; }
 copy=$ROOT/build/tools/sendfile-copy
 [ -x "$copy" ] || { echo "download: $copy is missing (scripts/build-tools)"; exit 1; }
@@ -100,13 +103,13 @@ run_ours() {
 # run_nc: the same with nc; sets the same variables.
 run_nc() {
 	timeout -k 2 $LIMIT /usr/bin/time -f '%M' -o "$work/nc-server.rss" \
-		nc -v -N -l 127.0.0.1 0 <"$big" >/dev/null 2>"$work/nc-server.err" &
+		"$NC" -v -N -l 127.0.0.1 0 <"$big" >/dev/null 2>"$work/nc-server.err" &
 	pids+=($!)
 	line=$(wait_for_line "$work/nc-server.err" '^Listening on ') || return 1
 	port=${line##* }
 	t0=$(now_ns)
 	timeout -k 2 $LIMIT /usr/bin/time -f '%M' -o "$work/nc-client.rss" \
-		nc 127.0.0.1 "$port" </dev/null >"$work/dl/big" 2>"$work/nc-client.err" ||
+		"$NC" 127.0.0.1 "$port" </dev/null >"$work/dl/big" 2>"$work/nc-client.err" ||
 		{ echo "download: nc failed (exit $?):"; cat "$work/nc-client.err" "$work/nc-server.err"; return 1; }
 	t1=$(now_ns)
 	wait "${pids[-1]}"
