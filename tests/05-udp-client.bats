@@ -17,9 +17,9 @@ GOT='^got [0-9]+ bytes from '
 ask() {
 	local name=$1 bound=$2 t0
 	shift 2
-	t0=$(_now_ms)
+	t0=$((${EPOCHREALTIME/[.,]/} / 1000))
 	run_bounded "$name" --timeout "$bound" -- "$BIN_DIR/ask" "$@"
-	ELAPSED_MS=$(($(_now_ms) - t0))
+	ELAPSED_MS=$(($((${EPOCHREALTIME/[.,]/} / 1000)) - t0))
 }
 
 # ask_with_hosts HOSTS_FILE [--prefer-ipv4] ARGS...: run the client as "c"

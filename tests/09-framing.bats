@@ -23,6 +23,7 @@ INVARIANT_SECTION_DIED="The receiver, walked through"
 INVARIANT_SECTION_FDS="The receiver, walked through"
 
 setup() {
+	common_setup
 	D=$BATS_TEST_TMPDIR
 	mkdir -p "$D/got"
 }

@@ -30,6 +30,7 @@ INVARIANT_SECTION_FDS="Threads per client"
 RSS_LIMIT_KIB=32768
 
 setup() {
+	common_setup
 	D=$BATS_TEST_TMPDIR
 	ROOT=$D/root
 	mkdir -p "$ROOT" "$D/dl"

@@ -18,8 +18,35 @@
 #   - teardown kills and reaps every process the test started, even one that
 #     ignores SIGTERM, forked, or left its process group.
 
-bats_load_library bats-support
-bats_load_library bats-assert
+# _load_bats_library NAME: what bats_load_library NAME does, without its
+# cost: the libraries' load.bash run $(dirname ...) for each file they source,
+# 16 processes in every test (bats reads a suite again for each test). Here
+# the same files, in the same order, are sourced from the list in load.bash;
+# a load.bash with any other kind of line is left to bats_load_library.
+_load_bats_library() {
+	local dir line files=()
+	for dir in ${BATS_LIB_PATH//:/ }; do
+		[ -f "$dir/$1/load.bash" ] || continue
+		while IFS= read -r line; do
+			# shellcheck disable=SC2016 # the text of the line, not an expansion
+			case $line in
+			'source "$(dirname "${BASH_SOURCE[0]}")/'*'.bash"')
+				line=${line#*\)/} files+=("$dir/$1/${line%\"}") ;;
+			'' | '#'*) ;;
+			*) bats_load_library "$1"; return ;;
+			esac
+		done <"$dir/$1/load.bash"
+		for line in "${files[@]}"; do
+			# shellcheck source=/dev/null
+			source "$line" || return 1
+		done
+		return 0
+	done
+	bats_load_library "$1"
+}
+_load_bats_library bats-support
+_load_bats_library bats-assert
+
 
 : "${BIN_DIR:?run the suites through 'make check LESSON=NN' (BIN_DIR is not set)}"
 : "${TOOLS_DIR:?run the suites through 'make check LESSON=NN' (TOOLS_DIR is not set)}"
@@ -134,25 +161,25 @@ describe_status() {
 # happened to the program, before any expected/got or guess.
 what_happened() {
 	local name
-	[ -f "$(_dir)/.tested" ] || return 0
+	[ -f "$BATS_TEST_TMPDIR/.tested" ] || return 0
 	while read -r name; do
 		_is_ended "$name" && continue
-		[ -f "$(_dir)/$name.status" ] || continue
-		printf 'first: %s is no longer running: it %s.\n' "$name" "$(describe_status "$(cat "$(_dir)/$name.status")")"
+		[ -f "$BATS_TEST_TMPDIR/$name.status" ] || continue
+		printf 'first: %s is no longer running: it %s.\n' "$name" "$(describe_status "$(cat "$BATS_TEST_TMPDIR/$name.status")")"
 		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
-	done <"$(_dir)/.tested"
+	done <"$BATS_TEST_TMPDIR/.tested"
 }
 
 # _collect_status NAME: if NAME has ended, keep its exit status in
-# $(_dir)/NAME.status (once: a second wait would say 127). In the test's own
+# $BATS_TEST_TMPDIR/NAME.status (once: a second wait would say 127). In the test's own
 # shell, not in $(...): only the shell that started NAME can wait for it.
 _collect_status() {
 	local status=0
-	[ -f "$(_dir)/$1.status" ] && return 0
+	[ -f "$BATS_TEST_TMPDIR/$1.status" ] && return 0
 	is_running "$1" && return 0
 	wait "$(pid_of "$1")" 2>/dev/null || status=$?
-	printf '%s\n' "$status" >"$(_dir)/$1.status"
+	printf '%s\n' "$status" >"$BATS_TEST_TMPDIR/$1.status"
 }
 
 # _collect_servers: _collect_status for every program under test that the
@@ -161,30 +188,35 @@ _collect_status() {
 # in .servers: this is why all of them are looked at.)
 _collect_servers() {
 	local name
-	[ -f "$(_dir)/.tested" ] || return 0
+	[ -f "$BATS_TEST_TMPDIR/.tested" ] || return 0
 	while read -r name; do
-		[ -f "$(_dir)/$name.pid" ] || continue
+		[ -f "$BATS_TEST_TMPDIR/$name.pid" ] || continue
 		_is_ended "$name" || _collect_status "$name"
-	done <"$(_dir)/.tested"
+	done <"$BATS_TEST_TMPDIR/.tested"
 	return 0
 }
 
 # server_exit_status NAME: the status kept by _collect_status.
-server_exit_status() { cat "$(_dir)/$1.status" 2>/dev/null || echo unknown; }
+server_exit_status() { cat "$BATS_TEST_TMPDIR/$1.status" 2>/dev/null || echo unknown; }
 
 # ---------------------------------------------------------------------------
 # Starting and stopping programs.
 
 # _limit_file_size: lower this shell's file-size limit to T_FSIZE KiB. Never
 # raises it: a grader may run the whole suite under a tighter limit.
+# (The limit the suite started with is read once, here: $(ulimit -f) in every
+# start would cost a fork each.)
+_FSIZE_AT_START=$(ulimit -f)
 _limit_file_size() {
-	local cur
-	cur=$(ulimit -f)
-	if [ "$cur" = unlimited ] || [ "$cur" -gt "$T_FSIZE" ]; then
+	if [ "$_FSIZE_AT_START" = unlimited ] || [ "$_FSIZE_AT_START" -gt "$T_FSIZE" ]; then
 		ulimit -f "$T_FSIZE"
 	fi
 }
 
+# The test's own directory. The helpers write $BATS_TEST_TMPDIR itself: every
+# $(...) forks the shell, which for a shell holding bats and these helpers
+# is most of what a test costs. (The same goes for the functions below that
+# read a file with read, not cat, and /proc, not ps or pgrep.)
 _dir() { printf '%s\n' "$BATS_TEST_TMPDIR"; }
 
 # start NAME [--stdin FILE] [--timeout S] [--] CMD ARGS...
@@ -206,10 +238,10 @@ start() {
 	(
 		_limit_file_size
 		WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR exec timeout -k 2 "$limit" "$@"
-	) <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&- &
-	printf '%s\n' $! >"$(_dir)/$name.pid"
-	printf '%s\n' $! >>"$(_dir)/.pids"
-	_now_ms >"$(_dir)/$name.t0"
+	) <"$stdin" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 3>&- &
+	printf '%s\n' $! >"$BATS_TEST_TMPDIR/$name.pid"
+	printf '%s\n' $! >>"$BATS_TEST_TMPDIR/.pids"
+	_now_ms >"$BATS_TEST_TMPDIR/$name.t0"
 	_note_under_test "$name" "$@"
 }
 
@@ -219,27 +251,53 @@ start() {
 # POLLHUP that nobody handles. Nothing otherwise. (An absolute figure: on a
 # loaded machine a spinning program gets only a small share of a CPU.)
 busy_note() {
-	local pid ticks hz elapsed cpu_ms
+	local pid ticks hz elapsed cpu_ms t0
 	pid=$(prog_pid "$1") && [ -n "$pid" ] || return 0
 	ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null) || return 0
 	hz=$(getconf CLK_TCK)
-	elapsed=$(($(_now_ms) - $(cat "$(_dir)/$1.t0" 2>/dev/null || _now_ms)))
+	t0=$((${EPOCHREALTIME/[.,]/} / 1000))
+	{ read -r t0 <"$BATS_TEST_TMPDIR/$1.t0"; } 2>/dev/null
+	elapsed=$(($((${EPOCHREALTIME/[.,]/} / 1000)) - t0))
 	cpu_ms=$((ticks * 1000 / hz))
 	[ "$cpu_ms" -ge 1000 ] && [ $((cpu_ms * 100)) -ge $((elapsed * 3)) ] || return 0
 	printf 'note: %s used %s.%s s of CPU in %s s while the test waited: if it had nothing to do, it spins in a loop (a call that returns at once, e.g. poll() reporting POLLHUP or an error that is not handled)\n' \
 		"$1" $((cpu_ms / 1000)) $((cpu_ms % 1000 / 100)) $((elapsed / 1000))
 }
 
-out() { printf '%s/%s.out\n' "$(_dir)" "$1"; }
-err() { printf '%s/%s.err\n' "$(_dir)" "$1"; }
-pid_of() { cat "$(_dir)/$1.pid"; }
+out() { printf '%s/%s.out\n' "$BATS_TEST_TMPDIR" "$1"; }
+err() { printf '%s/%s.err\n' "$BATS_TEST_TMPDIR" "$1"; }
+pid_of() {
+	local pid
+	{ read -r pid <"$BATS_TEST_TMPDIR/$1.pid"; } 2>/dev/null || return 1
+	printf '%s\n' "$pid"
+}
+
+# children PID: the pids of PID's children, from /proc (pgrep where the
+# kernel does not list them there).
+children() {
+	local f kids all=
+	for f in /proc/"$1"/task/*/children; do
+		[ -r "$f" ] || { pgrep -P "$1"; return 0; }
+		kids=
+		# (The list has no newline at its end: read says "end of file".)
+		{ read -r kids <"$f" || :; } 2>/dev/null
+		all+="$kids "
+	done
+	for f in $all; do printf '%s\n' "$f"; done
+}
 
 # prog_pid NAME: the pid of the program itself (the child of timeout).
 prog_pid() {
-	pgrep -P "$(pid_of "$1")" | head -n 1
+	local pid kids
+	{ read -r pid <"$BATS_TEST_TMPDIR/$1.pid"; } 2>/dev/null || return 0
+	kids=$(children "$pid")
+	printf '%s\n' "${kids%%$'\n'*}"
 }
 
-is_running() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
+is_running() {
+	local pid
+	{ read -r pid <"$BATS_TEST_TMPDIR/$1.pid"; } 2>/dev/null && kill -0 "$pid" 2>/dev/null
+}
 
 # _tail FILE: the last lines of FILE, for failure reports, as text (_text),
 # after a line saying how much was written when that is more than is shown,
@@ -255,7 +313,7 @@ _tail() {
 	# A stderr file shown whole here need not be shown again after the test.
 	case $1 in
 	*.err) [ -s "$1" ] && [ "$(wc -c <"$1")" -le 4096 ] && [ "$(wc -l <"$1")" -le 15 ] &&
-		printf '%s\n' "$1" >>"$(_dir)/.shown" ;;
+		printf '%s\n' "$1" >>"$BATS_TEST_TMPDIR/.shown" ;;
 	esac
 	return 0
 }
@@ -291,6 +349,15 @@ _size_words() {
 	fi
 }
 
+# nap SECONDS: sleep without starting a process: a read, with a time limit,
+# from a named pipe nobody writes to (the polling loops here wait this way
+# dozens of times a test, and each sleep(1) is a fork and an exec).
+nap() {
+	local pipe=$BATS_TEST_TMPDIR/.nap
+	[ -p "$pipe" ] || mkfifo "$pipe" 2>/dev/null || { sleep "$1"; return 0; }
+	read -r -t "$1" _ <>"$pipe" || :
+}
+
 # _now_ms: milliseconds since the epoch, from bash alone.
 _now_ms() {
 	local t=${EPOCHREALTIME/[.,]/}
@@ -303,7 +370,7 @@ _now_ms() {
 wait_line() {
 	local name=$1 re=$2 secs=${3:-$T_LINE} file deadline
 	file=$(out "$name")
-	deadline=$(($(_now_ms) + secs * 1000))
+	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
 	while :; do
 		if LINE=$(grep -m 1 -aE -- "$re" "$file"); then
 			return 0
@@ -315,11 +382,11 @@ wait_line() {
 			_fail_line "$name" "$re" "$name $(describe_status "$(server_exit_status "$name")") before printing it"
 			return 1
 		fi
-		if [ "$(_now_ms)" -ge "$deadline" ]; then
+		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ]; then
 			_fail_line "$name" "$re" "no such line after ${secs}s"
 			return 1
 		fi
-		sleep 0.02
+		nap 0.02
 	done
 }
 
@@ -404,8 +471,15 @@ private_net() {
 
 # random_port: a port from a range the kernel does not hand out on its own
 # (Linux's ephemeral range starts at 32768), so clashes are rare.
+# Never one whose two bytes are equal (0x5A5A, 23130): it reads the same
+# in either byte order, and would hide a missing htons() or ntohs().
 random_port() {
-	printf '%s\n' $((20000 + RANDOM % 12000))
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 12000))
+		[ $((port >> 8)) -ne $((port & 255)) ] && break
+	done
+	printf '%s\n' "$port"
 }
 
 # start_server_on_port NAME [start options] [--] CMD ARGS...
@@ -454,7 +528,7 @@ wait_until() {
 	done
 	secs=$1
 	shift
-	deadline=$(($(_now_ms) + secs * 1000))
+	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
 	until "$@"; do
 		if [ -n "$name" ] && ! is_running "$name"; then
 			"$@"
@@ -466,12 +540,12 @@ wait_until() {
 				"$@" && return 0
 				return 2
 			fi
-			sleep 0.1
+			nap 0.1
 			continue
 		fi
 		quiet=0
-		[ "$(_now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.02
+		[ "$((${EPOCHREALTIME/[.,]/} / 1000))" -lt "$deadline" ] || return 1
+		nap 0.02
 	done
 }
 
@@ -480,9 +554,9 @@ wait_until() {
 wait_exit() {
 	local name=$1 secs=${2:-$T_LINE} deadline pid
 	pid=$(pid_of "$name")
-	deadline=$(($(_now_ms) + secs * 1000))
+	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
 	while is_running "$name"; do
-		if [ "$(_now_ms)" -ge "$deadline" ]; then
+		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ]; then
 			{
 				printf 'expected: %s to exit within %ss\n' "$name" "$secs"
 				printf 'got: still running\n'
@@ -492,7 +566,7 @@ wait_exit() {
 			} | batslib_decorate "$name did not exit" | fail
 			return 1
 		fi
-		sleep 0.02
+		nap 0.02
 	done
 	_mark_ended "$name"
 	STATUS=0
@@ -573,7 +647,7 @@ run_bounded() {
 		(
 			_limit_file_size
 			WORKBOOK_TEST_MARK=$BATS_TEST_TMPDIR exec timeout -k 2 "$limit" "$@"
-		) <"$stdin" >"$(_dir)/$name.out" 2>"$(_dir)/$name.err" 3>&-
+		) <"$stdin" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 3>&-
 	} 2>/dev/null || STATUS=$?
 	case $STATUS in 124 | 137) STATUS=timeout ;; esac
 }
@@ -683,20 +757,20 @@ start_valgrind() {
 	shift
 	start "$name" "${opts[@]}" -- valgrind -q --track-fds=yes --leak-check=full \
 		--errors-for-leak-kinds=definite --error-exitcode=87 \
-		--log-file="$(_dir)/$name.vg" "$PLAIN_DIR/$prog" "$@"
+		--log-file="$BATS_TEST_TMPDIR/$name.vg" "$PLAIN_DIR/$prog" "$@"
 }
 
 # expect_valgrind_clean NAME: after NAME (started with start_valgrind) exited,
 # no descriptor was left open and valgrind found no memory error or leak.
 expect_valgrind_clean() {
 	local name=$1 leaked
-	leaked=$(valgrind_fds "$(_dir)/$name.vg")
+	leaked=$(valgrind_fds "$BATS_TEST_TMPDIR/$name.vg")
 	if [ -n "$leaked" ]; then
 		fail_with "$name left descriptors open at exit" "no descriptor open but 0, 1, 2" "$leaked"
 		return 1
 	fi
-	if grep -qE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]|Invalid (read|write)' "$(_dir)/$name.vg"; then
-		fail_with "valgrind found a memory error or leak in $name" "a clean report" "$(head -n 40 "$(_dir)/$name.vg")"
+	if grep -qE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]|Invalid (read|write)' "$BATS_TEST_TMPDIR/$name.vg"; then
+		fail_with "valgrind found a memory error or leak in $name" "a clean report" "$(head -n 40 "$BATS_TEST_TMPDIR/$name.vg")"
 		return 1
 	fi
 }
@@ -736,57 +810,86 @@ _note_under_test() {
 	local name=$1
 	shift
 	_is_under_test "$@" || return 0
-	grep -qxF -- "$name" "$(_dir)/.tested" 2>/dev/null || printf '%s\n' "$name" >>"$(_dir)/.tested"
+	_listed "$name" "$BATS_TEST_TMPDIR/.tested" || printf '%s\n' "$name" >>"$BATS_TEST_TMPDIR/.tested"
 	# A server given -n COUNT may end on its own: its exit is the test's
 	# business (wait_exit), not an invariant.
-	rm -f "$(_dir)/$name.counted"
+	[ ! -e "$BATS_TEST_TMPDIR/$name.counted" ] || rm -f "$BATS_TEST_TMPDIR/$name.counted"
 	local arg
 	for arg in "$@"; do
-		[ "$arg" = -n ] && : >"$(_dir)/$name.counted"
+		[ "$arg" = -n ] && : >"$BATS_TEST_TMPDIR/$name.counted"
 	done
 	return 0
 }
 
-_mark_ended() { printf '%s\n' "$1" >>"$(_dir)/.ended"; }
-_is_ended() { grep -qxF -- "$1" "$(_dir)/.ended" 2>/dev/null; }
+_mark_ended() { printf '%s\n' "$1" >>"$BATS_TEST_TMPDIR/.ended"; }
+_is_ended() { _listed "$1" "$BATS_TEST_TMPDIR/.ended"; }
+
+# _listed WORD FILE: FILE has a line that is WORD, or (with --first) a line
+# whose first word is WORD. Read by bash itself: these lists are a few lines
+# long, and a grep would cost a process each time.
+_listed() {
+	local first='' line
+	[ "$1" = --first ] && { first=1; shift; }
+	[ -f "$2" ] || return 1
+	while IFS= read -r line; do
+		[ -n "$first" ] && line=${line%% *}
+		[ "$line" = "$1" ] && return 0
+	done <"$2"
+	return 1
+}
 
 # fd_list PID: "FD -> TARGET" for each descriptor PID holds open now.
+# (One find for them all: a readlink per descriptor is a fork each.)
 fd_list() {
-	local fd
-	for fd in /proc/"$1"/fd/*; do
-		[ -e "$fd" ] || [ -L "$fd" ] || continue
-		printf '%s -> %s\n' "${fd##*/}" "$(readlink "$fd" 2>/dev/null)"
-	done
+	find /proc/"$1"/fd -mindepth 1 -maxdepth 1 -printf '%f -> %l\n' 2>/dev/null
 }
 
 # fd_count PID: how many of them count for the invariants: all but anon_inode
 # ones (epoll, eventfd, signalfd, timerfd), which a correct server may make
 # once, lazily, after it announced itself.
-fd_count() { fd_list "$1" | grep -vc ' -> anon_inode:'; }
+# Told apart by bash alone: an anon_inode descriptor is the one kind whose
+# target has no file type (not a file, directory, socket, pipe or device).
+fd_count() {
+	local fd n=0
+	for fd in /proc/"$1"/fd/*; do
+		if [ -f "$fd" ] || [ -S "$fd" ] || [ -p "$fd" ] || [ -c "$fd" ] || [ -d "$fd" ] || [ -b "$fd" ]; then
+			n=$((n + 1))
+		fi
+	done
+	printf '%s\n' "$n"
+}
 
-# zombie_children PID: the children of PID that exited and were never reaped.
+# zombie_children PID: the children of PID that exited and were never
+# reaped, as "PID STATE COMM" lines.
 zombie_children() {
-	ps -o pid=,stat=,comm= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/'
+	local kid stat comm state
+	for kid in $(children "$1"); do
+		{ read -r stat <"/proc/$kid/stat"; } 2>/dev/null || continue
+		comm=${stat#*\(} comm=${comm%\)*}
+		state=${stat##*) } state=${state%% *}
+		[ "$state" = Z ] && printf '%s %s %s\n' "$kid" "$state" "$comm"
+	done
+	return 0
 }
 
 # _register_server NAME: NAME printed its listening line; note its baseline.
 _register_server() {
 	local name=$1 pid n prev i
-	grep -qxF -- "$name" "$(_dir)/.tested" 2>/dev/null || return 0
-	grep -q "^$name " "$(_dir)/.servers" 2>/dev/null && return 0
+	_listed "$name" "$BATS_TEST_TMPDIR/.tested" || return 0
+	_listed --first "$name" "$BATS_TEST_TMPDIR/.servers" && return 0
 	pid=$(prog_pid "$name")
 	[ -n "$pid" ] || return 0
 	# The count may still move for an instant after the line (a server that
 	# opens its directory after announcing): take it once it holds still.
 	prev=$(fd_count "$pid")
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		sleep 0.05
+		nap 0.05
 		n=$(fd_count "$pid")
 		[ "$n" = "$prev" ] && break
 		prev=$n
 	done
-	fd_list "$pid" >"$(_dir)/$name.fds0"
-	printf '%s %s %s\n' "$name" "$pid" "$n" >>"$(_dir)/.servers"
+	fd_list "$pid" >"$BATS_TEST_TMPDIR/$name.fds0"
+	printf '%s %s %s\n' "$name" "$pid" "$n" >>"$BATS_TEST_TMPDIR/.servers"
 }
 
 # _queue_empty PORT: no connection waits in the accept queue of the TCP
@@ -803,7 +906,7 @@ _caught_up() { _queue_empty "$2" && [ "$(fd_count "$1")" -le "$3" ]; }
 # as the invariant check does.
 wait_settled() {
 	local name=$1 pid base
-	read -r _ pid base < <(grep "^$name " "$(_dir)/.servers")
+	read -r _ pid base < <(grep "^$name " "$BATS_TEST_TMPDIR/.servers")
 	wait_until --while "$name" "$T_SETTLE" _caught_up "$pid" "$PORT" "$base" && return 0
 	_server_invariants "$name" "$pid" "$base"
 }
@@ -812,7 +915,7 @@ wait_settled() {
 # end on its own (the chat's listening side ends with its one peer): check
 # only that it left no sanitizer report. REASON says why, for the reader.
 skip_invariants() {
-	printf '%s %s\n' "$1" "$2" >>"$(_dir)/.skip"
+	printf '%s %s\n' "$1" "$2" >>"$BATS_TEST_TMPDIR/.skip"
 }
 
 _server_settled() {
@@ -846,7 +949,7 @@ _leak_proven() {
 	_waits_in_accept "$pid" || return 1
 	n=$(fd_count "$pid")
 	[ "$n" -gt "$base" ] || return 1
-	sleep 0.1
+	nap 0.1
 	_waits_in_accept "$pid" && [ "$(fd_count "$pid")" = "$n" ]
 }
 
@@ -855,18 +958,18 @@ _settled_or_leaking() { _server_settled "$@" || _leak_proven "$@"; }
 # _end_clients: end every process the test started that is not a live server.
 _end_clients() {
 	local pid keep
-	[ -f "$(_dir)/.pids" ] || return 0
+	[ -f "$BATS_TEST_TMPDIR/.pids" ] || return 0
 	keep=" "
-	if [ -f "$(_dir)/.servers" ]; then
+	if [ -f "$BATS_TEST_TMPDIR/.servers" ]; then
 		while read -r name _; do
 			_is_ended "$name" || keep="$keep$(pid_of "$name") "
-		done <"$(_dir)/.servers"
+		done <"$BATS_TEST_TMPDIR/.servers"
 	fi
 	while read -r pid; do
 		case $keep in *" $pid "*) continue ;; esac
 		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
-	done <"$(_dir)/.pids"
+	done <"$BATS_TEST_TMPDIR/.pids"
 	return 0
 }
 
@@ -874,9 +977,9 @@ _end_clients() {
 _server_invariants() {
 	local name=$1 pid=$2 base=$3 status now
 	_is_ended "$name" && return 0
-	grep -q "^$name " "$(_dir)/.skip" 2>/dev/null && return 0
+	_listed --first "$name" "$BATS_TEST_TMPDIR/.skip" && return 0
 	if ! is_running "$name"; then
-		[ -e "$(_dir)/$name.counted" ] && return 0
+		[ -e "$BATS_TEST_TMPDIR/$name.counted" ] && return 0
 		_collect_status "$name"
 		status=$(server_exit_status "$name")
 		hint "$(invariant_section died)" \
@@ -897,7 +1000,7 @@ _server_invariants() {
 			"Close a client's socket (and anything opened for it) on every path out of its conversation: end of file, a reset, a failed send or recv, an error reply."
 		fail_with "$name kept descriptors open after its clients left (baseline: $base, as just after it started listening)" \
 			"$base descriptors, as at the start:
-$(cat "$(_dir)/$name.fds0")" \
+$(cat "$BATS_TEST_TMPDIR/$name.fds0")" \
 			"$(fd_count "$pid") descriptors $when:
 $now"
 		return 1
@@ -931,12 +1034,12 @@ sanitizer_report() {
 check_server_invariants() {
 	local name pid base report
 	_end_clients
-	if [ -f "$(_dir)/.servers" ]; then
+	if [ -f "$BATS_TEST_TMPDIR/.servers" ]; then
 		while read -r name pid base; do
 			_server_invariants "$name" "$pid" "$base" || return 1
-		done <"$(_dir)/.servers"
+		done <"$BATS_TEST_TMPDIR/.servers"
 	fi
-	if [ -f "$(_dir)/.tested" ]; then
+	if [ -f "$BATS_TEST_TMPDIR/.tested" ]; then
 		while read -r name; do
 			report=$(sanitizer_report "$(err "$name")")
 			[ -z "$report" ] && continue
@@ -944,7 +1047,7 @@ check_server_invariants() {
 				"The sanitizer names the bad access and the line of your code: read the first frame in your own file."
 			printf '%s\n' "$report" | batslib_decorate "the sanitizer found a bug in $name" | fail
 			return 1
-		done <"$(_dir)/.tested"
+		done <"$BATS_TEST_TMPDIR/.tested"
 	fi
 	return 0
 }
@@ -953,27 +1056,25 @@ check_server_invariants() {
 # stderr (its last 200 lines), so no error message or report goes unseen.
 show_program_stderr() {
 	local name file lines
-	[ -f "$(_dir)/.tested" ] || return 0
+	[ -f "$BATS_TEST_TMPDIR/.tested" ] || return 0
 	while read -r name; do
 		file=$(err "$name")
 		[ -s "$file" ] || continue
-		grep -qxF -- "$file" "$(_dir)/.shown" 2>/dev/null && continue
+		_listed "$file" "$BATS_TEST_TMPDIR/.shown" && continue
 		lines=$(wc -l <"$file")
 		printf -- '--- stderr of %s (%s lines%s):\n' "$name" "$lines" \
 			"$([ "$lines" -le 200 ] || echo ', the last 200')"
 		_capture_note "$file"
 		tail -c 65536 "$file" | tail -n 200 | cut -c 1-400 | _text
-	done <"$(_dir)/.tested"
+	done <"$BATS_TEST_TMPDIR/.tested"
 }
 
 # _trim_captures: empty the stdout and stderr files of the test that are
 # over 1 MiB once the test is over (bats keeps every test's directory until
 # the run ends, so a flood in each test would add up on the disk).
 _trim_captures() {
-	local f
-	for f in "$(_dir)"/*.out "$(_dir)"/*.err; do
-		[ -f "$f" ] && [ "$(wc -c <"$f")" -gt 1048576 ] && : >"$f"
-	done
+	find "$BATS_TEST_TMPDIR" -maxdepth 1 -type f \( -name '*.out' -o -name '*.err' \) \
+		-size +1024k -exec truncate -s 0 {} + 2>/dev/null
 	return 0
 }
 
@@ -989,10 +1090,10 @@ kill_everything() {
 
 _kill_everything() {
 	local pid mark=$BATS_TEST_TMPDIR f
-	if [ -f "$(_dir)/.pids" ]; then
+	if [ -f "$BATS_TEST_TMPDIR/.pids" ]; then
 		while read -r pid; do
 			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-		done <"$(_dir)/.pids"
+		done <"$BATS_TEST_TMPDIR/.pids"
 	fi
 	# Anything that left its process group (setsid, double fork) still carries
 	# the mark in its environment.
@@ -1002,11 +1103,11 @@ _kill_everything() {
 		pid=${f#/proc/}
 		kill -KILL "${pid%/environ}" 2>/dev/null
 	done < <(grep -lzx -- "WORKBOOK_TEST_MARK=$mark" /proc/[0-9]*/environ 2>/dev/null)
-	if [ -f "$(_dir)/.pids" ]; then
+	if [ -f "$BATS_TEST_TMPDIR/.pids" ]; then
 		while read -r pid; do
 			wait "$pid" || true
-		done <"$(_dir)/.pids"
-		rm -f "$(_dir)/.pids"
+		done <"$BATS_TEST_TMPDIR/.pids"
+		rm -f "$BATS_TEST_TMPDIR/.pids"
 	fi
 	return 0
 }
@@ -1024,6 +1125,31 @@ common_teardown() {
 	fi
 	_trim_captures
 	[ -n "$ok" ]
+}
+
+# ---------------------------------------------------------------------------
+# Setup: a cheaper trace.
+
+# bats runs a DEBUG trap before every command of a test, these helpers' own
+# included, to know which line failed: a function call of about 0.2 ms, which
+# in the helpers' polling loops was most of what a test cost. common_setup
+# keeps the trap for the commands of the test file itself and skips it
+# elsewhere, so a failure is still reported at the line of the test that
+# failed (the helpers' own reports say what went wrong inside them). Only
+# bats' own trap, as bats 1.x sets it, is replaced: another version's, or a
+# --trace run's, is left as it is.
+_BATS_DEBUG_TRAP="trap -- 'bats_debug_trap \"\$BASH_SOURCE\"' DEBUG"
+common_setup() {
+	local now
+	now=$(trap -p DEBUG)
+	[ "$now" = "$_BATS_DEBUG_TRAP" ] && [ "${BATS_TRACE_LEVEL:-0}" = 0 ] && [ -n "${BATS_TEST_SOURCE:-}" ] || return 0
+	# shellcheck disable=SC2016 # expanded when the trap runs
+	trap '[[ ${BASH_SOURCE[0]} != "$BATS_TEST_SOURCE" ]] || bats_debug_trap "$BASH_SOURCE"' DEBUG
+}
+
+# Suites that need their own setup call common_setup from it, first.
+setup() {
+	common_setup
 }
 
 teardown() {

@@ -14,16 +14,16 @@ count_lines() {
 # already have exited: the lines are what counts.
 wait_lines() {
 	local name=$1 re=$2 want=$3 secs=${4:-$T_LINE} deadline got
-	deadline=$(($(_now_ms) + secs * 1000))
+	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
 	while :; do
 		got=$(count_lines "$name" "$re")
 		[ "$got" -ge "$want" ] && return 0
-		if [ "$(_now_ms)" -ge "$deadline" ]; then
+		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ]; then
 			fail_with "$name did not print $want lines matching '$re' within ${secs}s" \
 				"$want such lines" "$got; its stdout: $(_tail "$(out "$name")")"
 			return 1
 		fi
-		sleep 0.02
+		nap 0.02
 	done
 }
 
