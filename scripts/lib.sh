@@ -76,18 +76,20 @@ else
 	C_RED='' C_GREEN='' C_BOLD='' C_DIM='' C_OFF=''
 fi
 
-# bats_jobs: how many tests bats may run at once (JOBS; more than 1 needs
-# GNU parallel). One by default: bats 1.8's parallel mode waits for a free
-# slot by polling with `sleep 1`, so two at a time ran each suite slower
-# (lesson 01: 5.4 s against 7.8 s) and with 15-30% more CPU time than one
-# at a time, and held every result back until the next slot came free
+# bats_jobs: how many of a suite's tests scripts/run-suite runs at once:
+# JOBS, or one more than the machine has CPUs, at most 4. The tests spend
+# much of their time waiting for a program's line, so one more than the CPUs
+# keeps them busy; more than 4 only adds to the load a test must stand
 # (docs/DECISIONS.md, "Feedback: speed, progress and reports").
 bats_jobs() {
+	local cpus
 	if [ -n "${JOBS:-}" ]; then
 		printf '%s\n' "$JOBS"
-	else
-		printf '1\n'
+		return
 	fi
+	cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+	[ "$cpus" -ge 1 ] 2>/dev/null || cpus=1
+	printf '%s\n' $((cpus + 1 > 4 ? 4 : cpus + 1))
 }
 
 # lesson_key SLUG: a hash of everything a student's result on lesson SLUG

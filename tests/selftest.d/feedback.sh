@@ -280,7 +280,9 @@ mkdir -p "$work/fakebin" "$work/g1"
 cp -R solutions/01-socket "$work/g1/"
 printf '#!/bin/sh\ncase " $* " in *" --count "*) echo 10; exit 0 ;; esac\necho "1..10"\necho "ok 1 inet stream makes an IPv4 TCP socket (AF_INET, SOCK_STREAM)"\nexit 1\n' >"$work/fakebin/bats"
 chmod +x "$work/fakebin/bats"
-PATH=$work/fakebin:$PATH OUT=$work/early.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/early.txt" 2>&1
+# (JOBS=1: the fake stands for one bats process, as scripts/run-suite runs
+# bats alone then.)
+JOBS=1 PATH=$work/fakebin:$PATH OUT=$work/early.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/early.txt" 2>&1
 SUITE_TIMEOUT=1 OUT=$work/late.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/late.txt" 2>&1
 if jq -e '[.tests[] | select(.status == "failed" and (.name | endswith("(given)") | not))] as $f
 	| ($f | length) > 0 and all($f[]; .output | contains("the suite ended (exit status 1)"))' "$work/early.json" >/dev/null &&
