@@ -323,7 +323,7 @@ int main(int argc, char *argv[])
 	 * MSG_NOSIGNAL covers our sends; this covers everything else. */
 	if (ignore_sigpipe() == -1)
 		err(1, "ignore SIGPIPE");
-	lfd = tcp_listen_announce(args.host, args.port, 128, why, sizeof(why));
+	lfd = tcp_listen_announce(args.host, args.port, SOMAXCONN, why, sizeof(why));
 	if (lfd == -1)
 		errx(1, "%s", why);
 	if (accept_clients(lfd, args.count) == -1)
