@@ -85,7 +85,7 @@ grade() {
 	sampler=$!
 	(
 		[ -n "${dir:-}" ] && echo "$BASHPID" >"$dir/cgroup.procs"
-		TMPDIR=$work/tmp IMPL=$sub OUT=$outfile exec /usr/bin/time -v -o "$work/time.$format" \
+		GRADE_WORK=$work/grade-work TMPDIR=$work/tmp IMPL=$sub OUT=$outfile exec /usr/bin/time -v -o "$work/time.$format" \
 			scripts/grade 02 "$format"
 	) >"$work/grade-$format.txt" 2>&1
 	RC=$?
@@ -120,7 +120,7 @@ common_checks() {
 	[ "$OOM" = 0 ] || echo "$OOM process(es) killed for memory in the cgroup"
 	[ "${DISK_KB:-999999999}" -lt $((DISK_BOUND_MB * 1024)) ] ||
 		echo "TMPDIR reached ${DISK_KB:-?} KiB, over the bound of $DISK_BOUND_MB MiB"
-	for f in "$file" "$work/grade-$format.txt" "$ROOT/build/grade/work/02-tcp-server".*; do
+	for f in "$file" "$work/grade-$format.txt" "$work/grade-work/02-tcp-server".*; do
 		[ -f "$f" ] || continue
 		python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$f" 2>/dev/null ||
 			echo "$(basename "$f") is not valid UTF-8"

@@ -6,7 +6,8 @@
 # Kept cheap for make test: MUTANTS (default 1) per lesson, each run stopped
 # at its first failing test or after MUTANT_TIMEOUT (default 90) seconds.
 # `make mutate` measures more. LESSONS="01 02" limits the lessons, as for
-# scripts/selftest.
+# scripts/selftest, which runs it lesson by lesson:
+# selftest: one job per lesson
 cd "$(dirname "$0")/../.." || exit 1
 want=()
 for n in ${LESSONS:-}; do want+=("$n"); done
