@@ -92,6 +92,21 @@ bats_jobs() {
 	printf '%s\n' $((cpus + 1 > 4 ? 4 : cpus + 1))
 }
 
+# line_awk: the awk command to read a pipe line by line, so that a line that
+# has come is handled before the next one comes. mawk (Debian's awk) reads a
+# pipe in large blocks unless told -W interactive; other awks read lines as
+# they come. Use: "${LINE_AWK[@]}" PROGRAM.
+LINE_AWK=(awk)
+awk -W version 2>&1 | grep -q mawk && LINE_AWK=(awk -W interactive)
+
+# merge_times NEW OLD: write to stdout the lines "SECONDS<TAB>KEY" of NEW,
+# then those of OLD (if it exists) whose KEY is not in NEW: a record of how
+# long each thing took, updated with one run's figures.
+merge_times() {
+	cat "$1"
+	[ ! -f "$2" ] || awk -F '\t' 'NR == FNR { ran[$2] = 1; next } !($2 in ran)' "$1" "$2"
+}
+
 # lesson_key SLUG: a hash of everything a student's result on lesson SLUG
 # depends on (its files, its suite, tests/lib, common/), for make progress
 # and make check to share results in build/progress/.

@@ -63,7 +63,7 @@ expect_probe_connects() {
 	local port=$1 what=$2 ports swapped why
 	run_bounded probe -- "$TOOLS_DIR/tcpeer" probe 127.0.0.1 "$port"
 	[ "$STATUS" = 0 ] && return 0
-	why="the connection failed (tcpeer probe: $(describe_status "$STATUS")"
+	why="the connection failed (tcpeer probe $(describe_status "$STATUS")"
 	[ ! -s "$(err probe)" ] || why+="; $(err_text probe)"
 	why+=")"
 	if is_running greeter; then

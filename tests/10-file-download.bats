@@ -274,6 +274,29 @@ refuse_check() {
 	download_ok next
 }
 
+@test "a send that fails with EPIPE ends that transfer, not the server (SIGPIPE)" {
+	hint "Threads per client" \
+		"Sending on a connection the client closed fails with EPIPE, and EPIPE raises SIGPIPE, which kills the whole server: ignore it, or send with MSG_NOSIGNAL."
+	# A client that hangs up makes the kernel answer with EPIPE (and
+	# SIGPIPE) only when its reset beats the server's next send, which is a
+	# race. The shim makes the server's first send of file data (1 KiB or
+	# more, past the short header; by send, write, sendfile...) fail with
+	# EPIPE and raise SIGPIPE as the kernel does, on every run.
+	random_file big $((256 * 1024))
+	printf 'next\n' >"$ROOT/next"
+	failing send 32
+	FAILING+=(FAIL_MIN_BYTES=1024)
+	start_server srv -- "${FAILING[@]}" "$PLAIN_DIR/file-server" "$ROOT" 0
+	run_bounded first -- "$BIN_DIR/download" 127.0.0.1 "$PORT" big "$D/dl/big"
+	if ! is_running srv; then
+		fail_with "the server died when a send failed with EPIPE" \
+			"the server still running, that transfer ended" \
+			"the server is gone (see above)"
+		return 1
+	fi
+	download_ok next
+}
+
 # size_header N: print N as 8 bytes, most significant first.
 size_header() {
 	local i

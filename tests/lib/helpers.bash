@@ -141,14 +141,14 @@ err_text() { _text <"$(err "$1")"; }
 describe_status() {
 	local s=$1 sig
 	case $s in
-	timeout) printf 'still running at its time limit (killed)' ;;
+	timeout) printf 'was still running at its time limit (killed)' ;;
 	0) printf 'exited with status 0' ;;
 	86) printf 'exited with status 86 (a sanitizer report on its stderr)' ;;
-	124) printf 'still running at its time limit (killed, status 124)' ;;
-	153) printf 'killed by SIGXFSZ (status 153): it wrote more than the %s KiB a program may write here' "$T_FSIZE" ;;
+	124) printf 'was still running at its time limit (killed, status 124)' ;;
+	153) printf 'was killed by SIGXFSZ (status 153): it wrote more than the %s KiB a program may write here' "$T_FSIZE" ;;
 	*)
 		if [ "$s" -gt 128 ] 2>/dev/null && sig=$(kill -l $((s - 128)) 2>/dev/null); then
-			printf 'killed by SIG%s (status %s)' "$sig" "$s"
+			printf 'was killed by SIG%s (status %s)' "$sig" "$s"
 		else
 			printf 'exited with status %s' "$s"
 		fi ;;
@@ -663,7 +663,7 @@ expect_status() {
 		if [ "$STATUS" = timeout ]; then
 			printf 'got: still running when the time limit came (it was killed)\n'
 		else
-			printf 'got: %s\n' "$(describe_status "$STATUS")"
+			printf 'got: it %s\n' "$(describe_status "$STATUS")"
 		fi
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
 	} | batslib_decorate "wrong $what" | _text | fail

@@ -8,7 +8,11 @@
  *               too), connect,
  *               setsockopt, getsockname or getpeername; or "send": every
  *               call that sends on a socket (send, sendto, sendmsg, and
- *               write or writev on a socket), counted together
+ *               write, writev, sendfile or splice into a socket), counted
+ *               together, so a test need not know which one a program uses
+ *   FAIL_MIN_BYTES  with "send": only sends of at least this many bytes
+ *               count (and fail), so that a test can fail the data a
+ *               server sends, not the short header before it
  *   FAIL_ERRNO  the errno it fails with, as a number (default EMFILE)
  *   FAIL_AFTER  how many calls succeed before the first failure (default 0)
  *   FAIL_TIMES  how many calls fail, one after another (default: every call
@@ -34,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -154,10 +159,15 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	                                                                         len);
 }
 
-/* Should this send (FLAGS as passed) fail? If it fails with EPIPE, raise
- * SIGPIPE as the kernel would, unless MSG_NOSIGNAL asked it not to. */
-static int send_should_fail(int flags)
+/* Should this send of LEN bytes (FLAGS as passed) fail? If it fails with
+ * EPIPE, raise SIGPIPE as the kernel would, unless MSG_NOSIGNAL asked it
+ * not to. */
+static int send_should_fail(int flags, size_t len)
 {
+	const char *min = getenv("FAIL_MIN_BYTES");
+
+	if (min != NULL && len < (size_t)atol(min))
+		return 0;
 	if (!should_fail("send"))
 		return 0;
 	if (errno == EPIPE && !(flags & MSG_NOSIGNAL)) {
@@ -165,6 +175,16 @@ static int send_should_fail(int flags)
 		errno = EPIPE; /* a handler may have changed it */
 	}
 	return 1;
+}
+
+/* The bytes COUNT iovecs hold. */
+static size_t iov_bytes(const struct iovec *iov, int count)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < count; i++)
+		total += iov[i].iov_len;
+	return total;
 }
 
 /* Is FD a socket? write() and writev() fail only on sockets. */
@@ -180,7 +200,7 @@ static int is_socket(int fd)
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-	if (send_should_fail(flags))
+	if (send_should_fail(flags, len))
 		return -1;
 	return REAL("send", ssize_t(*)(int, const void *, size_t, int))(fd, buf, len,
 	                                                                flags);
@@ -189,7 +209,7 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa,
                socklen_t sa_len)
 {
-	if (send_should_fail(flags))
+	if (send_should_fail(flags, len))
 		return -1;
 	return REAL("sendto",
 	            ssize_t(*)(int, const void *, size_t, int, const struct sockaddr *,
@@ -198,7 +218,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (send_should_fail(flags))
+	if (send_should_fail(flags, iov_bytes(msg->msg_iov, (int)msg->msg_iovlen)))
 		return -1;
 	return REAL("sendmsg", ssize_t(*)(int, const struct msghdr *, int))(fd, msg,
 	                                                                    flags);
@@ -206,14 +226,32 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	if (is_socket(fd) && send_should_fail(0))
+	if (is_socket(fd) && send_should_fail(0, len))
 		return -1;
 	return REAL("write", ssize_t(*)(int, const void *, size_t))(fd, buf, len);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int count)
 {
-	if (is_socket(fd) && send_should_fail(0))
+	if (is_socket(fd) && send_should_fail(0, iov_bytes(iov, count)))
 		return -1;
 	return REAL("writev", ssize_t(*)(int, const struct iovec *, int))(fd, iov, count);
+}
+
+ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+	if (is_socket(out_fd) && send_should_fail(0, count))
+		return -1;
+	return REAL("sendfile", ssize_t(*)(int, int, off_t *, size_t))(out_fd, in_fd,
+	                                                               offset, count);
+}
+
+ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
+               unsigned int flags)
+{
+	if (is_socket(fd_out) && send_should_fail(0, len))
+		return -1;
+	return REAL("splice",
+	            ssize_t(*)(int, loff_t *, int, loff_t *, size_t, unsigned int))(
+	    fd_in, off_in, fd_out, off_out, len, flags);
 }
