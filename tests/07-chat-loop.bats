@@ -383,7 +383,7 @@ chat_pair() {
 	wait_listening left 60
 	printf 'hi\n' >"$BATS_TEST_TMPDIR/hi"
 	run_bounded peer --timeout 30 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
-		--send "$BATS_TEST_TMPDIR/hi" --shut-wr --idle-ms 25000
+		--send "$BATS_TEST_TMPDIR/hi" --shut-wr --idle-ms 2000
 	exec {typing}>&-
 	wait_exit left 30
 	expect_status left 0

@@ -56,6 +56,9 @@ _load_bats_library bats-assert
 # any process's life. Generous: a loaded machine and ASan are slow, and a
 # passing program never waits this long.
 T_LINE=${T_LINE:-10}
+# A program under test that uses T_SPIN seconds of CPU while a test waits for
+# its line or its exit spins: the wait ends there (see _spin_check).
+T_SPIN=${T_SPIN:-3}
 T_PROC=${T_PROC:-60}
 # The largest file (KiB) a program under test (or a test peer) may write, its
 # stdout and stderr included: the kernel refuses every byte past it, so a
@@ -264,6 +267,67 @@ busy_note() {
 		"$1" $((cpu_ms / 1000)) $((cpu_ms % 1000 / 100)) $((elapsed / 1000))
 }
 
+# Spinning. A wait for a line or an exit ends at its deadline when the event
+# never comes; for a program that spins (a loop around a call that returns at
+# once) that costs the whole deadline, and a CPU all along. So a wait also
+# ends once a program under test has used T_SPIN seconds of CPU since the
+# wait began: a correct program waiting for input sleeps, and none of the
+# lessons' programs needs that much CPU to print a line or to exit. Programs
+# run by valgrind are left out: it is slow by design, and its start-up alone
+# costs seconds. A wait calls _spin_reset as it begins and _spin_check in
+# its loop; the first check notes where each program stands (so a wait that
+# ends at its first look costs nothing), the next ones look twice a second.
+_CLK_TCK=
+_spin_reset() { _SPIN_T0= SPIN_NAME=; }
+_spin_begin() {
+	local name pid
+	_SPIN_NAMES=() _SPIN_PIDS=() _SPIN_TICKS=() _SPIN_T0=${EPOCHREALTIME/[.,]/} _SPIN_LAST=${EPOCHREALTIME/[.,]/}
+	[ -n "$_CLK_TCK" ] || _CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+	[ -f "$BATS_TEST_TMPDIR/.tested" ] || return 0
+	while IFS= read -r name; do
+		[ -e "$BATS_TEST_TMPDIR/$name.slow" ] && continue
+		pid=$(prog_pid "$name")
+		[ -n "$pid" ] && _cpu_ticks "$pid" || continue
+		_SPIN_NAMES+=("$name") _SPIN_PIDS+=("$pid") _SPIN_TICKS+=("$TICKS")
+	done <"$BATS_TEST_TMPDIR/.tested"
+}
+
+# _cpu_ticks PID: TICKS, the CPU time (user + system, every thread) PID has
+# used, in clock ticks; read by bash alone. 1 if PID is gone.
+_cpu_ticks() {
+	local stat f
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	read -r -a f <<<"${stat##*) }"
+	TICKS=$((f[11] + f[12]))
+}
+
+# _spin_check: 0 if a program noted by _spin_begin has used T_SPIN seconds
+# of CPU since; SPIN_NAME, SPIN_CPU ("3.1") and SPIN_WALL (whole seconds)
+# then say which, how much and in how long.
+_spin_check() {
+	local now=${EPOCHREALTIME/[.,]/} i ms
+	[ -n "${_SPIN_T0:-}" ] || { _spin_begin; return 1; }
+	[ $((now - _SPIN_LAST)) -ge 500000 ] || return 1
+	_SPIN_LAST=$now
+	for i in "${!_SPIN_PIDS[@]}"; do
+		_cpu_ticks "${_SPIN_PIDS[i]}" || continue
+		ms=$(((TICKS - _SPIN_TICKS[i]) * 1000 / _CLK_TCK))
+		if [ "$ms" -ge $((T_SPIN * 1000)) ]; then
+			SPIN_NAME=${_SPIN_NAMES[i]}
+			SPIN_CPU=$((ms / 1000)).$((ms % 1000 / 100))
+			SPIN_WALL=$(((now - _SPIN_T0) / 1000000))
+			return 0
+		fi
+	done
+	return 1
+}
+
+# _spin_note: the line a failure report gives when a wait ended on a spin.
+_spin_note() {
+	printf 'note: %s used %s s of CPU in the %s s the test waited: it spins in a loop (a call that returns at once, e.g. poll() reporting POLLHUP, or recv() returning 0 or an error, that is not handled), so the wait ended there\n' \
+		"$SPIN_NAME" "$SPIN_CPU" "$SPIN_WALL"
+}
+
 out() { printf '%s/%s.out\n' "$BATS_TEST_TMPDIR" "$1"; }
 err() { printf '%s/%s.err\n' "$BATS_TEST_TMPDIR" "$1"; }
 pid_of() {
@@ -371,6 +435,7 @@ wait_line() {
 	local name=$1 re=$2 secs=${3:-$T_LINE} file deadline
 	file=$(out "$name")
 	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
+	_spin_reset
 	while :; do
 		if LINE=$(grep -m 1 -aE -- "$re" "$file"); then
 			return 0
@@ -386,6 +451,11 @@ wait_line() {
 			_fail_line "$name" "$re" "no such line after ${secs}s"
 			return 1
 		fi
+		if _spin_check; then
+			LINE=$(grep -m 1 -aE -- "$re" "$file") && return 0
+			_fail_line "$name" "$re" "no such line after ${SPIN_WALL}s, and $SPIN_NAME spins"
+			return 1
+		fi
 		nap 0.02
 	done
 }
@@ -397,7 +467,7 @@ _fail_line() {
 		printf 'got: %s\n' "$why"
 		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
-		busy_note "$name"
+		if [ -n "${SPIN_NAME:-}" ]; then _spin_note; else busy_note "$name"; fi
 	} | batslib_decorate "$name did not print the line the test waits for" | _text | fail
 }
 
@@ -555,14 +625,19 @@ wait_exit() {
 	local name=$1 secs=${2:-$T_LINE} deadline pid
 	pid=$(pid_of "$name")
 	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
+	_spin_reset
 	while is_running "$name"; do
-		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ]; then
+		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ] || _spin_check; then
 			{
 				printf 'expected: %s to exit within %ss\n' "$name" "$secs"
-				printf 'got: still running\n'
+				if [ -n "$SPIN_NAME" ]; then
+					printf 'got: still running after %ss, and %s spins\n' "$SPIN_WALL" "$SPIN_NAME"
+				else
+					printf 'got: still running\n'
+				fi
 				printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 				printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
-				busy_note "$name"
+				if [ -n "$SPIN_NAME" ]; then _spin_note; else busy_note "$name"; fi
 			} | batslib_decorate "$name did not exit" | fail
 			return 1
 		fi
@@ -811,6 +886,8 @@ _note_under_test() {
 	shift
 	_is_under_test "$@" || return 0
 	_listed "$name" "$BATS_TEST_TMPDIR/.tested" || printf '%s\n' "$name" >>"$BATS_TEST_TMPDIR/.tested"
+	# valgrind is slow by design: no spin check for it (_spin_begin).
+	case ${1##*/} in valgrind*) : >"$BATS_TEST_TMPDIR/$name.slow" ;; esac
 	# A server given -n COUNT may end on its own: its exit is the test's
 	# business (wait_exit), not an invariant.
 	[ ! -e "$BATS_TEST_TMPDIR/$name.counted" ] || rm -f "$BATS_TEST_TMPDIR/$name.counted"
