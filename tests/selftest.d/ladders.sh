@@ -36,10 +36,12 @@ not_ok() { # NAME [DETAIL-LINE...]
 }
 details() { head -c 6000 "$1" | head -n 40 | sed 's/^/# /'; }
 
-# score SLUG IMPL OUT: "P N" from scripts/grade's table (points, of max);
-# the grade's work files (its raw TAP, SLUG.tap) go to OUT.work/.
+# score SLUG IMPL OUT [RESULTS]: "P N" from scripts/grade's table (points,
+# of max); the grade's work files (its raw TAP, SLUG.tap) go to OUT.work/.
+# RESULTS: scripts/check's RESULTS_DIR (for the untouched skeleton, which
+# make test's skeleton check grades too: the suite runs once for both).
 score() {
-	GRADE_WORK=$3.work IMPL=$2 OUT= scripts/grade "$1" >"$3" 2>&1
+	RESULTS_DIR=${4:-} GRADE_WORK=$3.work IMPL=$2 OUT= scripts/grade "$1" >"$3" 2>&1
 	awk -v slug="$1" '$1 == slug { print $2, $3 }' "$3"
 }
 
@@ -55,7 +57,7 @@ for ladder in tests/ladders/[0-9][0-9]-*/; do
 	impl=$work/$slug
 	rm -rf "$impl" && mkdir -p "$impl" && cp -R "lessons/$slug" "$impl/"
 	scores=() labels=(skeleton) problems=()
-	read -r p n < <(score "$slug" "$impl" "$work/$slug-0.txt")
+	read -r p n < <(score "$slug" "$impl" "$work/$slug-0.txt" "${SELFTEST_RESULTS:-}")
 	scores+=("${p:-?}")
 	# The skeleton's failures name the TODO they are about (in the TAP the
 	# grade just read).
