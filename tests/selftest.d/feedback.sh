@@ -82,7 +82,8 @@ fi
 # ---------------------------------------------------------------------------
 # scripts/build: each program is compiled once per flavour and content; a
 # copy of the same sources elsewhere reuses the binaries (and shows the same
-# warnings again); a change to a source rebuilds.
+# warnings again); a change to a source rebuilds. common/*.c is compiled
+# once per flavour into objects that every build links (the `cc -c` runs).
 cc_log=$work/cc.log
 cat >"$work/cc" <<EOF
 #!/bin/sh
@@ -90,6 +91,10 @@ case " \$* " in *" --version "*) ;; *) echo "\$*" >>"$cc_log" ;; esac
 exec ${CC:-cc} "\$@"
 EOF
 chmod +x "$work/cc"
+# links: the compiler runs that made a program; objects: the -c runs.
+links() { grep -vc -- ' -c ' "$cc_log" 2>/dev/null || :; }
+objects() { grep -c -- ' -c ' "$cc_log" 2>/dev/null || :; }
+n_common=$(find common -maxdepth 1 -name '*.c' | wc -l)
 mkdir -p "$work/b1" "$work/b2"
 cp -R solutions/01-socket "$work/b1/src"
 cp -R solutions/01-socket "$work/b2/src"
@@ -97,25 +102,28 @@ printf '\nint unused_but_warned(void);\nint unused_but_warned(void) { int x; ret
 printf '\nint unused_but_warned(void);\nint unused_but_warned(void) { int x; return 0; }\n' >>"$work/b2/src/sockets.c"
 bcache=$work/cache
 CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b1/src" "$work/b1/out" >"$work/b1.log" 2>&1
-s1=$? n1=$(wc -l <"$cc_log" 2>/dev/null || echo 0)
+s1=$? n1=$(links) o1=$(objects)
 CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b2/src" "$work/b2/out" >"$work/b2.log" 2>&1
-s2=$? n2=$(wc -l <"$cc_log")
+s2=$? n2=$(links) o2=$(objects)
 if [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && [ "$n1" = 2 ] && [ "$n2" = 2 ] &&
+	[ "$o1" = $((2 * n_common)) ] && [ "$o2" = "$o1" ] &&
 	[ -x "$work/b2/out/asan/sockets" ] && [ -x "$work/b2/out/plain/sockets" ] &&
 	grep -q 'unused variable' "$work/b2.log"; then
-	ok "scripts/build compiles a program once per flavour; the same sources elsewhere reuse it, warnings shown again"
+	ok "scripts/build compiles a program once per flavour, and common/ once per flavour; the same sources elsewhere reuse both, warnings shown again"
 else
-	not_ok "scripts/build compiles a program once per flavour; the same sources elsewhere reuse it, warnings shown again" \
-		"status $s1, $s2; compiler runs after the first build: $n1 (want 2: asan, plain), after the second: $n2 (want 2)"
+	not_ok "scripts/build compiles a program once per flavour, and common/ once per flavour; the same sources elsewhere reuse both, warnings shown again" \
+		"status $s1, $s2; programs compiled after the first build: $n1 (want 2: asan, plain), after the second: $n2 (want 2)" \
+		"common/ objects compiled after the first build: $o1 (want $((2 * n_common)): $n_common files, 2 flavours), after the second: $o2 (want the same)"
 	details "$work/b2.log"
 fi
 echo '/* changed */' >>"$work/b2/src/sockets.c"
 CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b2/src" "$work/b2/out" >"$work/b3.log" 2>&1
-n3=$(wc -l <"$cc_log")
-if [ "$n3" = 4 ]; then
-	ok "scripts/build rebuilds every flavour when a source changes"
+n3=$(links) o3=$(objects)
+if [ "$n3" = 4 ] && [ "$o3" = "$o1" ]; then
+	ok "scripts/build rebuilds every flavour when a lesson's source changes, and not common/"
 else
-	not_ok "scripts/build rebuilds every flavour when a source changes" "compiler runs: $n3 (want 4)"
+	not_ok "scripts/build rebuilds every flavour when a lesson's source changes, and not common/" \
+		"programs compiled: $n3 (want 4), common/ objects: $o3 (want $o1)"
 fi
 
 # ---------------------------------------------------------------------------
