@@ -494,7 +494,9 @@ int main(int argc, char **argv)
 	for (long k = 0; k < opt.lines; k++) {
 		while (lagging(k - opt.window) && now_ns() < deadline && !stalled(pfds))
 			pump(pfds, 10);
-		if (stalled(pfds))
+		/* A full page of problems decides it: the rest of the rounds
+		 * would only take their time (a garbled room ran to its deadline). */
+		if (stalled(pfds) || problems >= MAX_PROBLEMS)
 			break;
 		/* Reset the victims one round at a time, each just before a round
 		 * of lines: the server then broadcasts while the reset is arriving,
@@ -513,7 +515,7 @@ int main(int argc, char **argv)
 		if (now_ns() > deadline)
 			break;
 	}
-	while (now_ns() < deadline && !stalled(pfds) && pump(pfds, 50) > 0)
+	while (now_ns() < deadline && !stalled(pfds) && problems < MAX_PROBLEMS && pump(pfds, 50) > 0)
 		;
 	int64_t t1 = now_ns();
 
