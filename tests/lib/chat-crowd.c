@@ -515,7 +515,8 @@ int main(int argc, char **argv)
 		if (now_ns() > deadline)
 			break;
 	}
-	while (now_ns() < deadline && !stalled(pfds) && problems < MAX_PROBLEMS && pump(pfds, 50) > 0)
+	while (now_ns() < deadline && !stalled(pfds) && problems < MAX_PROBLEMS &&
+	       pump(pfds, 50) > 0)
 		;
 	int64_t t1 = now_ns();
 
