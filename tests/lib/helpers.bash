@@ -59,6 +59,7 @@ T_LINE=${T_LINE:-10}
 # A program under test that uses T_SPIN seconds of CPU while a test waits for
 # its line or its exit spins: the wait ends there (see _spin_check).
 T_SPIN=${T_SPIN:-3}
+_CLK_TCK=
 T_PROC=${T_PROC:-60}
 # The largest file (KiB) a program under test (or a test peer) may write, its
 # stdout and stderr included: the kernel refuses every byte past it, so a
@@ -248,20 +249,26 @@ start() {
 	_note_under_test "$name" "$@"
 }
 
-# busy_note NAME: a line saying NAME spins, if it has used more than a second
+# busy_note NAME: the line of a wait that ended on a spin (_spin_note); else a
+# line saying NAME spins, if it has used more than a second
 # of CPU time (and 3% of the time since it started) while the test waited for
 # it: a loop around a call that returns at once, such as poll() reporting
 # POLLHUP that nobody handles. Nothing otherwise. (An absolute figure: on a
 # loaded machine a spinning program gets only a small share of a CPU.)
 busy_note() {
-	local pid ticks hz elapsed cpu_ms t0
+	local pid elapsed cpu_ms t0
+	# A wait that ended on a spin (_spin_check) says so, with its figures.
+	if [ -n "${SPIN_NAME:-}" ]; then
+		_spin_note
+		return 0
+	fi
 	pid=$(prog_pid "$1") && [ -n "$pid" ] || return 0
-	ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null) || return 0
-	hz=$(getconf CLK_TCK)
+	_cpu_ticks "$pid" || return 0
+	[ -n "$_CLK_TCK" ] || _CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 	t0=$((${EPOCHREALTIME/[.,]/} / 1000))
 	{ read -r t0 <"$BATS_TEST_TMPDIR/$1.t0"; } 2>/dev/null
 	elapsed=$(($((${EPOCHREALTIME/[.,]/} / 1000)) - t0))
-	cpu_ms=$((ticks * 1000 / hz))
+	cpu_ms=$((TICKS * 1000 / _CLK_TCK))
 	[ "$cpu_ms" -ge 1000 ] && [ $((cpu_ms * 100)) -ge $((elapsed * 3)) ] || return 0
 	printf 'note: %s used %s.%s s of CPU in %s s while the test waited: if it had nothing to do, it spins in a loop (a call that returns at once, e.g. poll() reporting POLLHUP or an error that is not handled)\n' \
 		"$1" $((cpu_ms / 1000)) $((cpu_ms % 1000 / 100)) $((elapsed / 1000))
@@ -277,7 +284,6 @@ busy_note() {
 # costs seconds. A wait calls _spin_reset as it begins and _spin_check in
 # its loop; the first check notes where each program stands (so a wait that
 # ends at its first look costs nothing), the next ones look twice a second.
-_CLK_TCK=
 _spin_reset() { _SPIN_T0= SPIN_NAME=; }
 _spin_begin() {
 	local name pid
@@ -467,7 +473,7 @@ _fail_line() {
 		printf 'got: %s\n' "$why"
 		printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 		printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
-		if [ -n "${SPIN_NAME:-}" ]; then _spin_note; else busy_note "$name"; fi
+		busy_note "$name"
 	} | batslib_decorate "$name did not print the line the test waits for" | _text | fail
 }
 
@@ -637,7 +643,7 @@ wait_exit() {
 				fi
 				printf -- '--- stdout of %s:\n%s\n' "$name" "$(_tail "$(out "$name")")"
 				printf -- '--- stderr of %s:\n%s\n' "$name" "$(_tail "$(err "$name")")"
-				if [ -n "$SPIN_NAME" ]; then _spin_note; else busy_note "$name"; fi
+				busy_note "$name"
 			} | batslib_decorate "$name did not exit" | fail
 			return 1
 		fi
