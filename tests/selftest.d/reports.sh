@@ -9,6 +9,10 @@
 #   - the solution with htons() and ntohs() both left out: the line shows the
 #     port given, the server runs and listens on the byte-swapped port. Only
 #     there may the report speak of byte order, and it names the port seen.
+# And lesson 07's chat with recv() returning 0 taken for "nothing yet"
+# (tests/variants/07-chat-loop/chat-ignores-eof): it spins. Its failing
+# tests must end on the spin check (tests/lib/helpers.bash, _spin_check),
+# not on their deadlines, and say that the chat spins, with its CPU time.
 # Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
 # scripts/selftest. Work files: build/selftest/reports.PID/.
 set -u
@@ -21,10 +25,10 @@ done
 work=$ROOT/build/selftest/reports.$$
 rm -rf "$work"
 mkdir -p "$work"
-if [ -n "${LESSONS:-}" ] && [[ " $LESSONS " != *" 02 "* ]] && [[ " $LESSONS " != *" 02-tcp-server "* ]]; then
-	printf 'skip - not run: its submissions are lesson 02, which LESSONS="%s" leaves out\n' "$LESSONS"
-	exit 0
-fi
+# wanted SLUG: 0 if LESSONS (when set) includes SLUG's lesson.
+wanted() {
+	[ -z "${LESSONS:-}" ] || [[ " $LESSONS " == *" ${1%%-*} "* ]] || [[ " $LESSONS " == *" $1 "* ]]
+}
 
 ok() { printf 'ok - %s\n' "$1"; }
 not_ok() { # NAME [DETAIL-LINE...]
@@ -35,37 +39,73 @@ not_ok() { # NAME [DETAIL-LINE...]
 }
 details() { head -c 6000 "$1" | head -n 40 | cut -c 1-200 | sed 's/^/# /'; }
 
-filter='accepts connections on the port it announced|put in network byte order'
+lesson_02() {
+	local filter problems p
+	filter='accepts connections on the port it announced|put in network byte order'
 
-# 1. Announces and exits: the accept loop is missing.
-mkdir -p "$work/noloop" && cp -R lessons/02-tcp-server "$work/noloop/"
-for p in tests/ladders/02-tcp-server/1-*.patch tests/ladders/02-tcp-server/2-*.patch; do
-	patch -s -p1 -d "$work/noloop/02-tcp-server" <"$p" || not_ok "ladder patch $p applies"
-done
-TAP=1 FILTER=$filter OUT=$work/noloop-build scripts/check 02 "$work/noloop" >"$work/noloop.txt" 2>&1
-problems=()
-[ "$(grep -c '^not ok ' "$work/noloop.txt")" = 2 ] || problems+=("want 2 tests failed")
-[ "$(grep -c '^# first: greeter is no longer running: it exited with status 0\.$' "$work/noloop.txt")" = 2 ] ||
-	problems+=("each failure does not say first that greeter exited with status 0")
-grep -qiE 'byte order\?|without htons|wrong byte order' "$work/noloop.txt" &&
-	problems+=("a report guesses a byte-order mistake although the server had exited")
-grep -q 'connection failed: *$' "$work/noloop.txt" && problems+=("a report gives a connection failure with an empty reason")
-if [ ${#problems[@]} -eq 0 ]; then
-	ok "lesson 02 without the accept loop: the report says first that greeter exited (status 0), and guesses no byte order"
+	# 1. Announces and exits: the accept loop is missing.
+	mkdir -p "$work/noloop" && cp -R lessons/02-tcp-server "$work/noloop/"
+	for p in tests/ladders/02-tcp-server/1-*.patch tests/ladders/02-tcp-server/2-*.patch; do
+		patch -s -p1 -d "$work/noloop/02-tcp-server" <"$p" || not_ok "ladder patch $p applies"
+	done
+	TAP=1 FILTER=$filter OUT=$work/noloop-build scripts/check 02 "$work/noloop" >"$work/noloop.txt" 2>&1
+	problems=()
+	[ "$(grep -c '^not ok ' "$work/noloop.txt")" = 2 ] || problems+=("want 2 tests failed")
+	[ "$(grep -c '^# first: greeter is no longer running: it exited with status 0\.$' "$work/noloop.txt")" = 2 ] ||
+		problems+=("each failure does not say first that greeter exited with status 0")
+	grep -qiE 'byte order\?|without htons|wrong byte order' "$work/noloop.txt" &&
+		problems+=("a report guesses a byte-order mistake although the server had exited")
+	grep -q 'connection failed: *$' "$work/noloop.txt" && problems+=("a report gives a connection failure with an empty reason")
+	if [ ${#problems[@]} -eq 0 ]; then
+		ok "lesson 02 without the accept loop: the report says first that greeter exited (status 0), and guesses no byte order"
+	else
+		not_ok "lesson 02 without the accept loop: the report says first that greeter exited (status 0), and guesses no byte order" "${problems[@]}"
+		details "$work/noloop.txt"
+	fi
+
+	# 2. Runs, but on the byte-swapped port.
+	mkdir -p "$work/swapped" && cp -R solutions/02-tcp-server "$work/swapped/"
+	sed -i 's/htons(port)/port/; s/ntohs(sin->sin_port)/sin->sin_port/' "$work/swapped/02-tcp-server/greeter.c"
+	TAP=1 FILTER='put in network byte order' OUT=$work/swapped-build scripts/check 02 "$work/swapped" >"$work/swapped.txt" 2>&1
+	if grep -q '^not ok ' "$work/swapped.txt" && ! grep -q '^# first: greeter is no longer running' "$work/swapped.txt" &&
+		grep -qE 'greeter is running and listens on port [0-9]+, which is [0-9]+ with its two bytes swapped' "$work/swapped.txt"; then
+		ok "lesson 02 without htons/ntohs: the report names the byte-swapped port the running server listens on"
+	else
+		not_ok "lesson 02 without htons/ntohs: the report names the byte-swapped port the running server listens on"
+		details "$work/swapped.txt"
+	fi
+}
+
+# 3. A chat that spins: each failing test ends on the spin check. The
+# variant's own Caught-by tests, as make test checks it.
+lesson_07_spin() {
+	local patch=tests/variants/07-chat-loop/chat-ignores-eof.patch filter want failed problems
+	filter=$(sed -n 's/^Caught-by: //p' "$patch" | head -n 1)
+	mkdir -p "$work/spin" && cp -R solutions/07-chat-loop "$work/spin/"
+	patch -s -p1 -d "$work/spin/07-chat-loop" <"$patch" || not_ok "variant patch $patch applies"
+	TAP=1 FILTER=$filter OUT=$work/spin-build scripts/check 07 "$work/spin" >"$work/spin.txt" 2>&1
+	problems=()
+	failed=$(grep -c '^not ok ' "$work/spin.txt")
+	[ "$failed" -ge 1 ] || problems+=("want at least 1 test failed, got $failed")
+	want='^# note: [a-z]+ used [0-9]+\.[0-9] s of CPU in the [0-9]+ s the test waited: it spins in a loop .*, so the wait ended there$'
+	[ "$(grep -cE "$want" "$work/spin.txt")" -ge "$failed" ] ||
+		problems+=("want each of the $failed failures to end on the spin check ('note: NAME used N s of CPU ... so the wait ended there'), got $(grep -cE "$want" "$work/spin.txt")")
+	if [ ${#problems[@]} -eq 0 ]; then
+		ok "lesson 07, a chat that spins on recv() returning 0: each failure ends on the spin check and says the chat spins"
+	else
+		not_ok "lesson 07, a chat that spins on recv() returning 0: each failure ends on the spin check and says the chat spins" "${problems[@]}"
+		details "$work/spin.txt"
+	fi
+}
+
+if wanted 02-tcp-server; then
+	lesson_02
 else
-	not_ok "lesson 02 without the accept loop: the report says first that greeter exited (status 0), and guesses no byte order" "${problems[@]}"
-	details "$work/noloop.txt"
+	printf 'skip - lesson 02 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
-
-# 2. Runs, but on the byte-swapped port.
-mkdir -p "$work/swapped" && cp -R solutions/02-tcp-server "$work/swapped/"
-sed -i 's/htons(port)/port/; s/ntohs(sin->sin_port)/sin->sin_port/' "$work/swapped/02-tcp-server/greeter.c"
-TAP=1 FILTER='put in network byte order' OUT=$work/swapped-build scripts/check 02 "$work/swapped" >"$work/swapped.txt" 2>&1
-if grep -q '^not ok ' "$work/swapped.txt" && ! grep -q '^# first: greeter is no longer running' "$work/swapped.txt" &&
-	grep -qE 'greeter is running and listens on port [0-9]+, which is [0-9]+ with its two bytes swapped' "$work/swapped.txt"; then
-	ok "lesson 02 without htons/ntohs: the report names the byte-swapped port the running server listens on"
+if wanted 07-chat-loop; then
+	lesson_07_spin
 else
-	not_ok "lesson 02 without htons/ntohs: the report names the byte-swapped port the running server listens on"
-	details "$work/swapped.txt"
+	printf 'skip - lesson 07 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
 exit 0
