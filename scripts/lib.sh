@@ -61,6 +61,15 @@ resolve_lesson() {
 	return 1
 }
 
+# lesson_wanted SLUG: 0 if LESSONS ("01 02", slugs, or unset for every
+# lesson) names SLUG by its number or its slug. make test, make stress and
+# the self-test scripts all pick their lessons with it.
+lesson_wanted() {
+	[ -z "${LESSONS:-}" ] && return 0
+	case " $LESSONS " in *" ${1%%-*} "* | *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 # list_lessons: one line per lesson, for error messages and help.
 list_lessons() {
 	local slug

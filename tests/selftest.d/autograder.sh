@@ -40,7 +40,7 @@ layout() {
 	cp scripts/gradescope/setup.sh scripts/gradescope/run_autograder "$r/source/"
 }
 
-# case_run NAME [env...]: set up, run setup.sh and run_autograder under
+# run_case NAME [env...]: set up, run setup.sh and run_autograder under
 # $work/NAME; the submission is filled by the caller in between (submit).
 # The bound (1800 s) is against a hang only, far above a loaded machine's
 # time, so that load never fails a case.

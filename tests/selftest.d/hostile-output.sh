@@ -23,6 +23,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
+. "$ROOT/scripts/lib.sh"
 
 for old in "$ROOT"/build/selftest/hostile-output.*; do
 	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
@@ -43,7 +44,7 @@ not_ok() { # NAME [DETAIL-LINE...]
 }
 details() { head -c 4000 "$1" | head -n 30 | cut -c 1-200 | sed 's/^/# /'; }
 
-if [ -n "${LESSONS:-}" ] && [[ " $LESSONS " != *" 02 "* ]] && [[ " $LESSONS " != *" 02-tcp-server "* ]]; then
+if ! lesson_wanted 02-tcp-server; then
 	printf 'skip - not run: its submissions are lesson 02, which LESSONS="%s" leaves out\n' "$LESSONS"
 	exit 0
 fi

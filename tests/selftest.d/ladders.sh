@@ -49,10 +49,7 @@ climbed=0
 for ladder in tests/ladders/[0-9][0-9]-*/; do
 	[ -d "$ladder" ] || continue
 	slug=$(basename "$ladder")
-	key=${slug%%-*}
-	if [ -n "${LESSONS:-}" ] && [[ " $LESSONS " != *" $key "* ]] && [[ " $LESSONS " != *" $slug "* ]]; then
-		continue
-	fi
+	lesson_wanted "$slug" || continue
 	climbed=$((climbed + 1))
 	impl=$work/$slug
 	rm -rf "$impl" && mkdir -p "$impl" && cp -R "lessons/$slug" "$impl/"

@@ -18,6 +18,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
+. "$ROOT/scripts/lib.sh"
 
 for old in "$ROOT"/build/selftest/reports.*; do
 	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
@@ -25,10 +26,6 @@ done
 work=$ROOT/build/selftest/reports.$$
 rm -rf "$work"
 mkdir -p "$work"
-# wanted SLUG: 0 if LESSONS (when set) includes SLUG's lesson.
-wanted() {
-	[ -z "${LESSONS:-}" ] || [[ " $LESSONS " == *" ${1%%-*} "* ]] || [[ " $LESSONS " == *" $1 "* ]]
-}
 
 ok() { printf 'ok - %s\n' "$1"; }
 not_ok() { # NAME [DETAIL-LINE...]
@@ -98,12 +95,12 @@ lesson_07_spin() {
 	fi
 }
 
-if wanted 02-tcp-server; then
+if lesson_wanted 02-tcp-server; then
 	lesson_02
 else
 	printf 'skip - lesson 02 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
-if wanted 07-chat-loop; then
+if lesson_wanted 07-chat-loop; then
 	lesson_07_spin
 else
 	printf 'skip - lesson 07 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
