@@ -362,13 +362,40 @@ log_pids() {
 		if (pid != "") print pid, ns }' "$1" | sort -u
 }
 
-# in_namespace NS: the pids of the processes on this machine in PID namespace NS.
+# in_namespace NS BY_MS: the pids of the processes on this machine in PID
+# namespace NS, if that namespace's init started by BY_MS (milliseconds
+# since boot). The kernel gives a namespace's number to a new one once it
+# has ended, and five jobs at a time start boxes all along: without the
+# start time, another job's box (a later namespace with the same number)
+# was taken for this one's leftovers, and killed. Once a box's init has
+# gone the kernel has killed everything else in it, so no init, no pids.
 in_namespace() {
-	local f
+	local f pid pids=() init= key rest start
 	for f in /proc/[0-9]*/ns/pid; do
-		[ "$(readlink "$f" 2>/dev/null)" = "$1" ] && { f=${f#/proc/}; echo "${f%%/*}"; }
+		[ "$(readlink "$f" 2>/dev/null)" = "$1" ] || continue
+		pid=${f#/proc/}
+		pid=${pid%%/*}
+		pids+=("$pid")
+		while read -r key rest; do
+			[ "$key" = NSpid: ] && [ "${rest##*[[:space:]]}" = 1 ] && init=$pid
+		done <"/proc/$pid/status" 2>/dev/null
 	done
+	[ -n "$init" ] || return 0
+	# Field 22 of /proc/PID/stat, the start time in clock ticks since boot.
+	start=$(sed 's/^.*) //' "/proc/$init/stat" 2>/dev/null | cut -d' ' -f20) || return 0
+	[ -n "$start" ] && [ $((start * 1000 / clk_tck)) -le "$2" ] || return 0
+	printf '%s\n' "${pids[@]}"
 }
+
+# uptime_ms_of FILE: when FILE was last written, in milliseconds since boot.
+uptime_ms_of() {
+	local up now mtime
+	read -r up _ </proc/uptime
+	now=${EPOCHREALTIME/[.,]/}
+	mtime=$(stat -c '%.3Y' "$1") || return 1
+	echo $((${mtime/./} - now / 1000 + ${up/./}0))
+}
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # The box the checks run in, as scripts/check will make it.
 box_line=$(scripts/isolate --explain 2>&1)
@@ -428,12 +455,15 @@ for case in "${cases[@]}"; do
 	left=() ports=()
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		left=()
+		# The submission last wrote its log inside its box, so that box's
+		# init had started by then.
+		by=$(uptime_ms_of "$log" 2>/dev/null) || by=0
 		while read -r pid ns; do
 			if [ "$ns" = "$own_ns" ] || [ "$ns" = - ]; then
 				gone "$pid" || left+=("$pid") # it ran outside any box: its pid is ours
 			else
 				# In the box the pid is the namespace's own; its name is not.
-				for pid in $(in_namespace "$ns"); do
+				for pid in $(in_namespace "$ns" "$by"); do
 					gone "$pid" || left+=("$pid")
 				done
 			fi
