@@ -101,6 +101,22 @@ bats_jobs() {
 	printf '%s\n' $((cpus + 1 > 4 ? 4 : cpus + 1))
 }
 
+# selftest_jobs: how many checks make test (and make stress, for its
+# variants) runs at once: SELFTEST_JOBS, or twice the CPUs and one, at most
+# 8. A check spends much of its time waiting on its programs, so more checks
+# than CPUs keep the machine busy (docs/DECISIONS.md, "Feedback: speed,
+# progress and reports").
+selftest_jobs() {
+	local cpus
+	if [ -n "${SELFTEST_JOBS:-}" ]; then
+		printf '%s\n' "$SELFTEST_JOBS"
+		return
+	fi
+	cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+	[ "$cpus" -ge 1 ] 2>/dev/null || cpus=1
+	printf '%s\n' $((2 * cpus + 1 > 8 ? 8 : 2 * cpus + 1))
+}
+
 # line_awk: the awk command to read a pipe line by line, so that a line that
 # has come is handled before the next one comes. mawk (Debian's awk) reads a
 # pipe in large blocks unless told -W interactive; other awks read lines as
