@@ -274,6 +274,28 @@ busy_note() {
 		"$1" $((cpu_ms / 1000)) $((cpu_ms % 1000 / 100)) $((elapsed / 1000))
 }
 
+# tcp_port_note PORT: what the kernel holds and counted, for a report where a
+# connection to PORT failed while its server still ran (a refused or lost
+# connection the test cannot explain by the program alone): every TCP socket
+# on PORT with its state (ss), the listen-queue and reset counters of this
+# network namespace (nstat), and the packets the machine's backlog dropped
+# (loopback traffic goes through it: /proc/net/softnet_stat, second column).
+tcp_port_note() {
+	local port=$1 drops=0 _ d rest
+	if command -v ss >/dev/null 2>&1; then
+		printf -- '--- TCP sockets on port %s (ss -tan):\n' "$port"
+		ss -tanH "( sport = :$port or dport = :$port )" 2>&1 | head -n 40
+	fi
+	if command -v nstat >/dev/null 2>&1; then
+		printf -- '--- counters (nstat):\n'
+		nstat -asz TcpExtListenOverflows TcpExtListenDrops TcpExtTCPTimeWaitOverflow \
+			TcpExtTWRecycled TcpExtTCPAbortOnData TcpExtTCPAbortOnClose TcpOutRsts \
+			TcpAttemptFails TcpExtTCPChallengeACK 2>&1 | grep -v '^#'
+	fi
+	while read -r _ d rest; do drops=$((drops + 16#$d)); done </proc/net/softnet_stat 2>/dev/null
+	printf 'packets dropped by the backlog since boot (all namespaces): %s\n' "$drops"
+}
+
 # Spinning. A wait for a line or an exit ends at its deadline when the event
 # never comes; for a program that spins (a loop around a call that returns at
 # once) that costs the whole deadline, and a CPU all along. So a wait also

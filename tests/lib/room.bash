@@ -99,9 +99,16 @@ crowd() {
 --- the server's log:
 $(_tail "$(out server)")
 --- the server's stderr:
-$(_tail "$(err server)")"
+$(_tail "$(err server)")
+$(_connect_failed "$name" && tcp_port_note "$PORT")"
 		return 1
 	fi
+}
+
+# _connect_failed NAME: the crowd NAME could not connect to a server that
+# still runs: its report shows the sockets on the port (is one listening?).
+_connect_failed() {
+	is_running server && grep -aq '^chat-crowd: connect to ' "$(err "$1")" "$(out "$1")" 2>/dev/null
 }
 
 # wait_empty: wait until every client has left: the server has logged a
