@@ -450,6 +450,21 @@ nap() {
 	read -r -t "$1" _ <>"$pipe" || :
 }
 
+# poll_nap T0: the pause between two looks of a polling wait that began at
+# T0 (microseconds, ${EPOCHREALTIME/[.,]/}): 20 ms for its first half
+# second, when most lines and exits come, then longer as the wait goes on,
+# up to 200 ms from 5 s. A look is a grep or a read of /proc and some bash:
+# at 20 ms all along, a wait that runs to its deadline (a failing test) cost
+# a tenth of a CPU second for every second it waited, and half of make
+# test's CPU went to bash (docs/DECISIONS.md, "The fifth round").
+poll_nap() {
+	local ms=$(((${EPOCHREALTIME/[.,]/} - $1) / 25000))
+	[ "$ms" -ge 20 ] || ms=20
+	[ "$ms" -le 200 ] || ms=200
+	printf -v ms '0.%03d' "$ms"
+	nap "$ms"
+}
+
 # _now_ms: milliseconds since the epoch, from bash alone.
 _now_ms() {
 	local t=${EPOCHREALTIME/[.,]/}
@@ -460,9 +475,9 @@ _now_ms() {
 # the extended REGEX; the line is left in $LINE. Fails at once if NAME exits
 # first, and after SECONDS (default T_LINE) otherwise.
 wait_line() {
-	local name=$1 re=$2 secs=${3:-$T_LINE} file deadline
+	local name=$1 re=$2 secs=${3:-$T_LINE} file deadline t0=${EPOCHREALTIME/[.,]/}
 	file=$(out "$name")
-	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
+	deadline=$((t0 / 1000 + secs * 1000))
 	_spin_reset
 	while :; do
 		if LINE=$(grep -m 1 -aE -- "$re" "$file"); then
@@ -484,7 +499,7 @@ wait_line() {
 			_fail_line "$name" "$re" "no such line after ${SPIN_WALL}s, and $SPIN_NAME spins"
 			return 1
 		fi
-		nap 0.02
+		poll_nap "$t0"
 	done
 }
 
@@ -615,7 +630,7 @@ start_server_on_port() {
 # (a student's server that serves without logging ends the wait there, not
 # at its deadline). The caller reports the failure: it knows what it waited for.
 wait_until() {
-	local name='' idle='' secs deadline quiet=0
+	local name='' idle='' secs deadline quiet=0 t0=${EPOCHREALTIME/[.,]/}
 	while :; do
 		case $1 in
 		--while) name=$2 ;;
@@ -643,16 +658,16 @@ wait_until() {
 		fi
 		quiet=0
 		[ "$((${EPOCHREALTIME/[.,]/} / 1000))" -lt "$deadline" ] || return 1
-		nap 0.02
+		poll_nap "$t0"
 	done
 }
 
 # wait_exit NAME [SECONDS]: wait for NAME to end; its exit status goes to
 # $STATUS. Fails if it is still running after SECONDS (default T_LINE).
 wait_exit() {
-	local name=$1 secs=${2:-$T_LINE} deadline pid
+	local name=$1 secs=${2:-$T_LINE} deadline pid t0=${EPOCHREALTIME/[.,]/}
 	pid=$(pid_of "$name")
-	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
+	deadline=$((t0 / 1000 + secs * 1000))
 	_spin_reset
 	while is_running "$name"; do
 		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ] || _spin_check; then
@@ -669,7 +684,7 @@ wait_exit() {
 			} | batslib_decorate "$name did not exit" | fail
 			return 1
 		fi
-		nap 0.02
+		poll_nap "$t0"
 	done
 	_mark_ended "$name"
 	STATUS=0

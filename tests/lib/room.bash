@@ -45,7 +45,8 @@ wait_progress() {
 			return 1
 		fi
 		[ "$now" -lt "$deadline" ] || return 1
-		nap 0.02
+		# Quick looks while the log grows, fewer once it has stopped.
+		poll_nap $((last * 1000))
 	done
 }
 

@@ -13,8 +13,8 @@ count_lines() {
 # lines matching REGEX (default limit T_LINE). Unlike wait_line, NAME may
 # already have exited: the lines are what counts.
 wait_lines() {
-	local name=$1 re=$2 want=$3 secs=${4:-$T_LINE} deadline got
-	deadline=$(($((${EPOCHREALTIME/[.,]/} / 1000)) + secs * 1000))
+	local name=$1 re=$2 want=$3 secs=${4:-$T_LINE} deadline got t0=${EPOCHREALTIME/[.,]/}
+	deadline=$((t0 / 1000 + secs * 1000))
 	while :; do
 		got=$(count_lines "$name" "$re")
 		[ "$got" -ge "$want" ] && return 0
@@ -23,7 +23,7 @@ wait_lines() {
 				"$want such lines" "$got; its stdout: $(_tail "$(out "$name")")"
 			return 1
 		fi
-		nap 0.02
+		poll_nap "$t0"
 	done
 }
 
