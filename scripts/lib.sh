@@ -85,6 +85,14 @@ else
 	C_RED='' C_GREEN='' C_BOLD='' C_DIM='' C_OFF=''
 fi
 
+# cpu_count: the CPUs online, at least 1.
+cpu_count() {
+	local cpus
+	cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+	[ "$cpus" -ge 1 ] 2>/dev/null || cpus=1
+	printf '%s\n' "$cpus"
+}
+
 # bats_jobs: how many of a suite's tests scripts/run-suite runs at once:
 # JOBS, or one more than the machine has CPUs, at most 4. The tests spend
 # much of their time waiting for a program's line, so one more than the CPUs
@@ -96,8 +104,7 @@ bats_jobs() {
 		printf '%s\n' "$JOBS"
 		return
 	fi
-	cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-	[ "$cpus" -ge 1 ] 2>/dev/null || cpus=1
+	cpus=$(cpu_count)
 	printf '%s\n' $((cpus + 1 > 4 ? 4 : cpus + 1))
 }
 
@@ -112,8 +119,7 @@ selftest_jobs() {
 		printf '%s\n' "$SELFTEST_JOBS"
 		return
 	fi
-	cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-	[ "$cpus" -ge 1 ] 2>/dev/null || cpus=1
+	cpus=$(cpu_count)
 	printf '%s\n' $((2 * cpus + 1 > 8 ? 8 : 2 * cpus + 1))
 }
 
