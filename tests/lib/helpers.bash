@@ -455,8 +455,8 @@ nap() {
 # second, when most lines and exits come, then longer as the wait goes on,
 # up to 200 ms from 5 s. A look is a grep or a read of /proc and some bash:
 # at 20 ms all along, a wait that runs to its deadline (a failing test) cost
-# a tenth of a CPU second for every second it waited, and half of make
-# test's CPU went to bash (docs/DECISIONS.md, "The fifth round").
+# a tenth of a CPU second for every second it waited, and two thirds of a
+# suite's CPU went to bash (docs/DECISIONS.md, "The fifth round").
 poll_nap() {
 	local ms=$(((${EPOCHREALTIME/[.,]/} - $1) / 25000))
 	[ "$ms" -ge 20 ] || ms=20
