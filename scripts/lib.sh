@@ -8,6 +8,12 @@
 # is). Every lesson a script knows of comes from here.
 REGISTRY=$ROOT/lessons/LESSONS
 
+# The C every build compiles (scripts/build, scripts/build-tools,
+# scripts/compile-commands, the ladders' same_code): C11 and POSIX.1-2008,
+# and the warnings asked for everywhere (-Werror is each caller's choice).
+C_DIALECT="-std=c11 -D_POSIX_C_SOURCE=200809L"
+C_WARNINGS="-Wall -Wextra -Wpedantic -Wmissing-prototypes -Wstrict-prototypes"
+
 # registry_records: the lesson records, "NN slug programs tsan diagram
 # builds", in the registry's order, without comments and diagram records.
 registry_records() {

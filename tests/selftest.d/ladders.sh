@@ -60,10 +60,14 @@ same_code() {
 	[ "$(cd "$1" && ls -- *.c *.h 2>/dev/null)" = "$(cd "$2" && ls -- *.c *.h 2>/dev/null)" ] || return 1
 	for f in "$1"/*.c; do
 		f=${f##*/}
-		(cd "$1" && cc -std=c11 -D_POSIX_C_SOURCE=200809L -I"$ROOT/common" -I. -O2 -g0 -c -o "$work/same.a.o" "$f") 2>/dev/null &&
-			(cd "$2" && cc -std=c11 -D_POSIX_C_SOURCE=200809L -I"$ROOT/common" -I. -O2 -g0 -c -o "$work/same.b.o" "$f") 2>/dev/null &&
+		object_code "$1" "$f" "$work/same.a.o" && object_code "$2" "$f" "$work/same.b.o" &&
 			cmp -s "$work/same.a.o" "$work/same.b.o" || return 1
 	done
+}
+# object_code DIR FILE OUT: FILE of DIR compiled in DIR, into OUT.
+object_code() {
+	# shellcheck disable=SC2086
+	(cd "$1" && ${CC:-cc} $C_DIALECT -I"$ROOT/common" -I. -O2 -g0 -c -o "$3" "$2") 2>/dev/null
 }
 
 climbed=0
@@ -82,8 +86,9 @@ for ladder in tests/ladders/[0-9][0-9]-*/; do
 	if ! grep -q '^# todo: TODO [0-9]' "$work/$slug-0.txt.work/$slug.tap" 2>/dev/null; then
 		problems+=("no failure report of the untouched skeleton names a TODO (a 'todo: TODO N in FILE' line)")
 	fi
+	mapfile -t patches < <(ls "$ladder"*.patch | sort -V)
 	i=0
-	for patch in $(ls "$ladder"*.patch | sort -V); do
+	for patch in "${patches[@]}"; do
 		i=$((i + 1))
 		label=$(basename "$patch" .patch)
 		labels+=("$label")
@@ -91,7 +96,7 @@ for ladder in tests/ladders/[0-9][0-9]-*/; do
 			problems+=("$label does not apply: $(head -n 3 "$work/$slug-$i.patch.log" | tr '\n' ' ')")
 			break
 		fi
-		if [ "$i" -eq "$(ls "$ladder"*.patch | wc -l)" ] && same_code "$impl/$slug" "solutions/$slug"; then
+		if [ "$i" -eq "${#patches[@]}" ] && same_code "$impl/$slug" "solutions/$slug"; then
 			# A copy of the solution, as the lock and key of a TAP kept in
 			# SELFTEST_RESULTS are the sources' (and grade builds into a
 			# directory named after IMPL's).
