@@ -82,10 +82,12 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# scripts/build: each program is compiled once per flavour and content; a
-# copy of the same sources elsewhere reuses the binaries (and shows the same
-# warnings again); a change to a source rebuilds. common/*.c is compiled
-# once per flavour into objects that every build links (the `cc -c` runs).
+# scripts/build: each .c file is compiled once per flavour and content (a
+# module once, not once for each program that links it), and a program is
+# linked from the objects; a copy of the same sources elsewhere reuses the
+# binaries (and shows the same warnings again); a change to one source
+# compiles that file again, not the others and not common/*.c, which is
+# compiled once per flavour into objects that every build links.
 cc_log=$work/cc.log
 cat >"$work/cc" <<EOF
 #!/bin/sh
@@ -93,9 +95,13 @@ case " \$* " in *" --version "*) ;; *) echo "\$*" >>"$cc_log" ;; esac
 exec ${CC:-cc} "\$@"
 EOF
 chmod +x "$work/cc"
-# links: the compiler runs that made a program; objects: the -c runs.
+# links: the compiler runs that made a program; objects: the -c runs of the
+# lesson's files; common_objects: those of common/*.c; compiled FILE: the -c
+# runs of the lesson's FILE. (A -c run's last word is its source file.)
 links() { grep -vc -- ' -c ' "$cc_log" 2>/dev/null || :; }
-objects() { grep -c -- ' -c ' "$cc_log" 2>/dev/null || :; }
+objects() { grep -- ' -c ' "$cc_log" 2>/dev/null | grep -vc " $ROOT/common/[^ ]*\.c\$" || :; }
+common_objects() { grep -c -- " -c .* $ROOT/common/[^ ]*\.c\$" "$cc_log" 2>/dev/null || :; }
+compiled() { grep -c -- " -c .*/$1\$" "$cc_log" 2>/dev/null || :; }
 n_common=$(find common -maxdepth 1 -name '*.c' | wc -l)
 mkdir -p "$work/b1" "$work/b2"
 cp -R solutions/01-socket "$work/b1/src"
@@ -104,28 +110,50 @@ printf '\nint unused_but_warned(void);\nint unused_but_warned(void) { int x; ret
 printf '\nint unused_but_warned(void);\nint unused_but_warned(void) { int x; return 0; }\n' >>"$work/b2/src/sockets.c"
 bcache=$work/cache
 CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b1/src" "$work/b1/out" >"$work/b1.log" 2>&1
-s1=$? n1=$(links) o1=$(objects)
+s1=$? n1=$(links) l1=$(objects) o1=$(common_objects)
 CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b2/src" "$work/b2/out" >"$work/b2.log" 2>&1
-s2=$? n2=$(links) o2=$(objects)
-if [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && [ "$n1" = 2 ] && [ "$n2" = 2 ] &&
+s2=$? n2=$(links) l2=$(objects) o2=$(common_objects)
+w1=$(grep -c 'unused variable' "$work/b1.log") w2=$(grep -c 'unused variable' "$work/b2.log")
+if [ $s1 -eq 0 ] && [ $s2 -eq 0 ] && [ "$n1" = 2 ] && [ "$n2" = 2 ] && [ "$l1" = 2 ] && [ "$l2" = 2 ] &&
 	[ "$o1" = $((2 * n_common)) ] && [ "$o2" = "$o1" ] &&
-	[ -x "$work/b2/out/asan/sockets" ] && [ -x "$work/b2/out/plain/sockets" ] &&
-	grep -q 'unused variable' "$work/b2.log"; then
+	[ -x "$work/b2/out/asan/sockets" ] && [ -x "$work/b2/out/plain/sockets" ] && [ "$w1" = 1 ] && [ "$w2" = 1 ]; then
 	ok "scripts/build compiles a program once per flavour, and common/ once per flavour; the same sources elsewhere reuse both, warnings shown again"
 else
 	not_ok "scripts/build compiles a program once per flavour, and common/ once per flavour; the same sources elsewhere reuse both, warnings shown again" \
-		"status $s1, $s2; programs compiled after the first build: $n1 (want 2: asan, plain), after the second: $n2 (want 2)" \
-		"common/ objects compiled after the first build: $o1 (want $((2 * n_common)): $n_common files, 2 flavours), after the second: $o2 (want the same)"
+		"status $s1, $s2; programs linked after the first build: $n1 (want 2: asan, plain), after the second: $n2 (want 2)" \
+		"the lesson's files compiled after the first build: $l1 (want 2), after the second: $l2 (want 2)" \
+		"common/ objects compiled after the first build: $o1 (want $((2 * n_common)): $n_common files, 2 flavours), after the second: $o2 (want the same)" \
+		"the warning shown by the first build: $w1 time(s), by the second: $w2 (want 1 and 1)"
 	details "$work/b2.log"
 fi
 echo '/* changed */' >>"$work/b2/src/sockets.c"
 CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b2/src" "$work/b2/out" >"$work/b3.log" 2>&1
-n3=$(links) o3=$(objects)
-if [ "$n3" = 4 ] && [ "$o3" = "$o1" ]; then
+n3=$(links) l3=$(objects) o3=$(common_objects)
+if [ "$n3" = 4 ] && [ "$l3" = 4 ] && [ "$o3" = "$o1" ]; then
 	ok "scripts/build rebuilds every flavour when a lesson's source changes, and not common/"
 else
 	not_ok "scripts/build rebuilds every flavour when a lesson's source changes, and not common/" \
-		"programs compiled: $n3 (want 4), common/ objects: $o3 (want $o1)"
+		"programs linked: $n3 (want 4), the lesson's files compiled: $l3 (want 4), common/ objects: $o3 (want $o1)"
+fi
+# A lesson of three programs and a module (11-events, room.c): the module is
+# compiled once per flavour, not once for each program; a change to one
+# program's file compiles that file alone (and links every program again).
+mkdir -p "$work/b4"
+cp -R solutions/11-events "$work/b4/src"
+: >"$cc_log"
+CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b4/src" "$work/b4/out" >"$work/b4.log" 2>&1
+s4=$? room4=$(compiled room.c) all4=$(objects)
+echo '/* changed */' >>"$work/b4/src/poll_chat.c"
+: >"$cc_log"
+CC=$work/cc BUILD_CACHE=$bcache scripts/build "$work/b4/src" "$work/b4/out" >"$work/b5.log" 2>&1
+s5=$? poll5=$(compiled poll_chat.c) all5=$(objects) n5=$(links)
+if [ $s4 -eq 0 ] && [ $s5 -eq 0 ] && [ "$room4" = 2 ] && [ "$all4" = 8 ] && [ "$poll5" = 2 ] && [ "$all5" = 2 ] && [ "$n5" = 6 ]; then
+	ok "scripts/build compiles a module once per flavour (not once per program), and a change to one file compiles that file alone"
+else
+	not_ok "scripts/build compiles a module once per flavour (not once per program), and a change to one file compiles that file alone" \
+		"status $s4, $s5; 11-events: room.c compiled $room4 time(s) (want 2: asan, plain), the lesson's files $all4 (want 8: 4 files, 2 flavours)" \
+		"after a change to poll_chat.c: it was compiled $poll5 time(s) (want 2), the lesson's files $all5 (want 2), programs linked $n5 (want 6)"
+	details "$work/b5.log"
 fi
 
 # ---------------------------------------------------------------------------
@@ -284,16 +312,22 @@ fi
 
 # ---------------------------------------------------------------------------
 # A test the suite never reported is explained by what happened to the suite:
-# stopped at its time limit, or ended early (here: a bats that reports one
-# test and exits 1), never a guess.
-mkdir -p "$work/fakebin" "$work/g1"
+# stopped at its time limit, or ended early, never a guess. Two fake bats
+# that report one test: one exits 1 at once, the other hangs past a
+# SUITE_TIMEOUT of 1 s (the real suite of lesson 01 can end within a second
+# on a fast machine, and would then prove nothing).
+mkdir -p "$work/fakebin" "$work/hangbin" "$work/g1"
 cp -R solutions/01-socket "$work/g1/"
-printf '#!/bin/sh\ncase " $* " in *" --count "*) echo 10; exit 0 ;; esac\necho "1..10"\necho "ok 1 inet stream makes an IPv4 TCP socket (AF_INET, SOCK_STREAM)"\nexit 1\n' >"$work/fakebin/bats"
-chmod +x "$work/fakebin/bats"
+fake_head='#!/bin/sh\ncase " $* " in *" --count "*) echo 10; exit 0 ;; esac\necho "1..10"\necho "ok 1 inet stream makes an IPv4 TCP socket (AF_INET, SOCK_STREAM)"\n'
+# shellcheck disable=SC2059 # the format is the script
+printf "${fake_head}exit 1\n" >"$work/fakebin/bats"
+# shellcheck disable=SC2059
+printf "${fake_head}exec sleep 60\n" >"$work/hangbin/bats"
+chmod +x "$work/fakebin/bats" "$work/hangbin/bats"
 # (JOBS=1: the fake stands for one bats process, as scripts/run-suite runs
 # bats alone then.)
 JOBS=1 PATH=$work/fakebin:$PATH OUT=$work/early.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/early.txt" 2>&1
-SUITE_TIMEOUT=1 OUT=$work/late.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/late.txt" 2>&1
+JOBS=1 PATH=$work/hangbin:$PATH SUITE_TIMEOUT=1 OUT=$work/late.json IMPL=$work/g1 scripts/grade 01 gradescope >"$work/late.txt" 2>&1
 if jq -e '[.tests[] | select(.status == "failed" and (.name | endswith("(given)") | not))] as $f
 	| ($f | length) > 0 and all($f[]; .output | contains("the suite ended (exit status 1)"))' "$work/early.json" >/dev/null &&
 	jq -e '[.tests[] | select(.status == "failed" and (.name | endswith("(given)") | not))] as $f
