@@ -31,8 +31,8 @@ n01=$(cd tests && BIN_DIR=x TOOLS_DIR=x bats --count 01-socket.bats)
 # The points: the tests the skeleton passes are given, worth nothing.
 n01=$((n01 - $(grep -c "^01-socket	" tests/given.txt)))
 
-# layout ROOT: the autograder as Gradescope unpacks it, under ROOT.
-layout() {
+# unpack ROOT: the autograder as Gradescope unpacks it, under ROOT.
+unpack() {
 	local r=$1 wb=$1/source/workbook
 	mkdir -p "$wb/tests" "$r/submission" "$r/results"
 	cp -R Makefile scripts common lessons "$wb/"
@@ -40,8 +40,29 @@ layout() {
 	cp scripts/gradescope/setup.sh scripts/gradescope/run_autograder "$r/source/"
 }
 
-# run_case NAME [env...]: set up, run setup.sh and run_autograder under
-# $work/NAME; the submission is filled by the caller in between (submit).
+# Gradescope runs setup.sh once, when it builds the image, and
+# run_autograder once for each upload in a fresh copy of that image: so
+# here, setup.sh once under $work/image, and each case a copy of it (cp -a:
+# the built tools keep their times, and so stay built).
+image=$work/image
+unpack "$image"
+(AUTOGRADER_ROOT=$image bash "$image/source/setup.sh") >"$work/setup.log" 2>&1
+setup_status=$?
+if [ $setup_status -eq 0 ] && [ -x "$image/source/workbook/build/tools/tcpeer" ]; then
+	ok "setup.sh, run once as Gradescope runs it when it builds the image, builds the test tools (build/tools/)"
+else
+	not_ok "setup.sh, run once as Gradescope runs it when it builds the image, builds the test tools (build/tools/)" "exit $setup_status"
+	details "$work/setup.log"
+fi
+
+# layout ROOT: a copy of the image, with an empty upload.
+layout() {
+	rm -rf "$1"
+	cp -a "$image" "$1"
+}
+
+# run_case NAME [env...]: run run_autograder under $work/NAME (a copy of
+# the image); the submission is filled by the caller in between (submit).
 # The bound (1800 s) is against a hang only, far above a loaded machine's
 # time, so that load never fails a case.
 case_root() { printf '%s/%s\n' "$work" "$1"; }
@@ -51,7 +72,7 @@ run_case() { # NAME [VAR=VALUE...]
 	shift
 	(
 		export AUTOGRADER_ROOT=$r
-		bash "$r/source/setup.sh" && env "$@" timeout 1800 bash "$r/source/run_autograder"
+		env "$@" timeout 1800 bash "$r/source/run_autograder"
 	) >"$r/log" 2>&1
 }
 
