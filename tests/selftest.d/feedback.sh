@@ -49,7 +49,7 @@ EOF
 printf 'echo "ok - fast"; echo "not ok - broken"; echo "# detail of broken"\n' >"$extra/fb-broken.sh"
 printf 'echo "ok - quick"\n' >"$extra/fb-quick.sh"
 skip=$(for s in tests/selftest.d/*.sh; do basename "$s" .sh; done | tr '\n' ' ')
-(LESSONS=none SKIP="$skip" SELFTEST_EXTRA=$extra SELFTEST_JOBS=3 TIMINGS_FILE=$work/timings.txt \
+(LESSONS=none SKIP="$skip" SELFTEST_EXTRA=$extra SELFTEST_JOBS=3 TIMINGS_FILE=$work/timings.txt DURATIONS_FILE=$work/durations.tsv \
 	TIMINGS=1 NO_COLOR=1 timeout 120 scripts/selftest >"$out" 2>&1)
 status=$?
 first_report=$(grep -n '^Checks: ' "$out" | head -n 1 | cut -d: -f1)
