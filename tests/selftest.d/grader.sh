@@ -317,10 +317,12 @@ fi
 # Stress: the flake check runs and reports.
 (cd "$proj" && N=2 LESSONS=01 NO_COLOR=1 scripts/stress) >"$work/stress.txt" 2>&1
 status=$?
-if [ $status -eq 0 ] && grep -q 'round 2/2 01-socket' "$work/stress.txt" && grep -q 'every test passed every time' "$work/stress.txt"; then
-	ok "make stress N=2 LESSONS=01 runs the suite twice against the solution and reports no failure"
+n01v=$(find tests/variants/01-socket -name '*.patch' | wc -l)
+if [ $status -eq 0 ] && grep -q 'round 2/2 01-socket' "$work/stress.txt" && grep -q 'every test passed every time' "$work/stress.txt" &&
+	grep -q " $((2 * n01v)) variant checks\$" "$work/stress.txt" && grep -q 'every variant was caught every time' "$work/stress.txt"; then
+	ok "make stress N=2 LESSONS=01 runs the suite twice against the solution and reports no failure, and checks each of the $n01v variants twice: all caught"
 else
-	not_ok "make stress N=2 LESSONS=01 reports no failure" "exit $status"
+	not_ok "make stress N=2 LESSONS=01 reports no failure, and every variant caught in both rounds" "exit $status"
 	details "$work/stress.txt"
 fi
 
