@@ -339,5 +339,27 @@ else
 	[ -f "$work/late.json" ] && jq -c '[.tests[].output] | unique' "$work/late.json" | cut -c 1-600 | details /dev/stdin
 fi
 
+# ---------------------------------------------------------------------------
+# scripts/run-suite reads the tests' names from the suite's @test lines: a
+# test it cannot read (here a name in single quotes, which bats takes) is one
+# more "not ok", never a test silently left out; a suite it reads whole has
+# no such line.
+mkdir -p "$work/rs"
+printf '@test "one" { true; }\n@test "two" { true; }\n' >"$work/rs/good.bats"
+cp "$work/rs/good.bats" "$work/rs/bad.bats"
+printf "@test 'three' { true; }\n" >>"$work/rs/bad.bats"
+scripts/run-suite 2 "$work/rs/good.bats" >"$work/rs/good.tap" 2>&1
+s_good=$?
+scripts/run-suite 2 "$work/rs/bad.bats" >"$work/rs/bad.tap" 2>&1
+s_bad=$?
+if [ $s_good -eq 0 ] && [ "$(grep -c '^ok ' "$work/rs/good.tap")" = 2 ] && ! grep -q 'run-suite read' "$work/rs/good.tap" &&
+	[ $s_bad -eq 1 ] && grep -q '^not ok 3 run-suite read 2 test names in bad.bats, which has 3 @test lines$' "$work/rs/bad.tap"; then
+	ok "scripts/run-suite reports a test it cannot read from the suite (a name in single quotes) as one more 'not ok'"
+else
+	not_ok "scripts/run-suite reports a test it cannot read from the suite (a name in single quotes) as one more 'not ok'" \
+		"exit $s_good for a suite of 2 readable tests (want 0), $s_bad with a third in single quotes (want 1)"
+	details "$work/rs/bad.tap"
+fi
+
 rm -rf "$work"
 exit 0
