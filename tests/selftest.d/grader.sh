@@ -314,15 +314,14 @@ else
 	details "$work/cc.txt"
 fi
 
-# Stress: the flake check runs and reports.
-(cd "$proj" && N=2 LESSONS=01 NO_COLOR=1 scripts/stress) >"$work/stress.txt" 2>&1
+# Stress: the flake check runs and reports. (The project copy has no
+# tests/variants/: VARIANTS=0 says so, and the rounds are the suite's.)
+(cd "$proj" && N=2 LESSONS=01 VARIANTS=0 NO_COLOR=1 scripts/stress) >"$work/stress.txt" 2>&1
 status=$?
-n01v=$(find tests/variants/01-socket -name '*.patch' | wc -l)
-if [ $status -eq 0 ] && grep -q 'round 2/2 01-socket' "$work/stress.txt" && grep -q 'every test passed every time' "$work/stress.txt" &&
-	grep -q " $((2 * n01v)) variant checks\$" "$work/stress.txt" && grep -q 'every variant was caught every time' "$work/stress.txt"; then
-	ok "make stress N=2 LESSONS=01 runs the suite twice against the solution and reports no failure, and checks each of the $n01v variants twice: all caught"
+if [ $status -eq 0 ] && grep -q 'round 2/2 01-socket' "$work/stress.txt" && grep -q 'every test passed every time' "$work/stress.txt"; then
+	ok "make stress N=2 LESSONS=01 runs the suite twice against the solution and reports no failure"
 else
-	not_ok "make stress N=2 LESSONS=01 reports no failure, and every variant caught in both rounds" "exit $status"
+	not_ok "make stress N=2 LESSONS=01 reports no failure" "exit $status"
 	details "$work/stress.txt"
 fi
 
