@@ -295,5 +295,9 @@ serve_one_frame() {
 	expect_status send 0
 	wait_exit recv 60
 	expect_status recv 0
+	# The frames arrived: a receiver that gives up on its one client at
+	# once also exits 0 with nothing leaked, and the sender's two frames
+	# often fit in the socket's buffer before it closes.
+	expect_saved "$D/some" "$D/some"
 	expect_valgrind_clean recv
 }
