@@ -49,6 +49,12 @@ score() {
 	awk -v slug="$1" '$1 == slug { print $2, $3 }' "$3"
 }
 
+# passed_tests TAP: the numbers of the tests TAP says passed, "4 14 19"
+# (what a step that did not raise the score is to be read with).
+passed_tests() {
+	sed -n 's/^ok \([0-9]*\) .*/\1/p' "$1" 2>/dev/null | tr '\n' ' '
+}
+
 # same_code DIR SOLUTION: both hold the same .c and .h files, and each .c
 # file compiles to the same object code in both (-O2 without debug
 # information, which holds line numbers; each compiled in its own directory,
@@ -115,6 +121,8 @@ for ladder in tests/ladders/[0-9][0-9]-*/; do
 			prev=${scores[j - 1]} cur=${scores[j]}
 			if ! [ "$cur" -gt "$prev" ] 2>/dev/null; then
 				problems+=("${labels[j]}: the score went from $prev to $cur (it must rise with each TODO)")
+				problems+=("  tests passed at ${labels[j - 1]} (by number, in tests/$slug.bats): $(passed_tests "$work/$slug-$((j - 1)).txt.work/$slug.tap")")
+				problems+=("  tests passed at ${labels[j]}: $(passed_tests "$work/$slug-$j.txt.work/$slug.tap")")
 			fi
 		fi
 	done
