@@ -17,19 +17,28 @@
 #     back, not repeated;
 #   - the skeleton's failure reports name a TODO ("todo: TODO 1 in FILE").
 # Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
-# scripts/selftest. Work files: build/selftest/ladders.PID/.
+# scripts/selftest. Work files: build/selftest/ladders.PID/, removed when every
+# ladder of the job passed, kept until the next make test when one failed.
 # selftest: one job per lesson
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 . "$ROOT/scripts/lib.sh"
 
+# The work files of ladders that have ended go, but not those of a ladder
+# of this same make test (SELFTEST_RESULTS names the run) that failed: they
+# are what its report is read with, until the next make test. A ladder that
+# passes removes its own at the end.
 for old in "$ROOT"/build/selftest/ladders.*; do
-	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
+	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null || continue
+	[ -n "${SELFTEST_RESULTS:-}" ] && [ "$(cat "$old/.run" 2>/dev/null)" = "$SELFTEST_RESULTS" ] && continue
+	rm -rf "$old"
 done
 work=$ROOT/build/selftest/ladders.$$
 rm -rf "$work"
 mkdir -p "$work"
+printf '%s\n' "${SELFTEST_RESULTS:-}" >"$work/.run"
+failed_any=
 
 ok() { printf 'ok - %s\n' "$1"; }
 not_ok() { # NAME [DETAIL-LINE...]
@@ -38,7 +47,7 @@ not_ok() { # NAME [DETAIL-LINE...]
 	local l
 	for l in "$@"; do printf '# %s\n' "$l"; done
 }
-details() { head -c 6000 "$1" | head -n 40 | sed 's/^/# /'; }
+details() { [ -f "$1" ] && head -c 6000 "$1" | head -n 40 | sed 's/^/# /'; }
 
 # score SLUG IMPL OUT [RESULTS]: "P N" from scripts/grade's table (points,
 # of max); the grade's work files (its raw TAP, SLUG.tap) go to OUT.work/.
@@ -131,11 +140,14 @@ for ladder in tests/ladders/[0-9][0-9]-*/; do
 	if [ ${#problems[@]} -eq 0 ]; then
 		ok "ladder $slug: each TODO done raises the score ($line of $n), and the skeleton's hints name their TODO"
 	else
-		not_ok "ladder $slug: each TODO done raises the score, up to every test ($line of ${n:-?})" "${problems[@]}"
+		not_ok "ladder $slug: each TODO done raises the score, up to every test ($line of ${n:-?})" "${problems[@]}" \
+			"each step's grade and raw TAP: ${work#"$ROOT"/}/$slug-STEP.txt and $slug-STEP.txt.work/"
+		failed_any=1
 		details "$work/$slug-$i.txt"
 	fi
 done
 if [ "$climbed" -eq 0 ]; then
 	printf 'skip - not run: no lesson with a ladder in tests/ladders/%s\n' "${LESSONS:+ among LESSONS=\"$LESSONS\"}"
 fi
+[ -n "$failed_any" ] || rm -rf "$work"
 exit 0
