@@ -155,3 +155,21 @@ lesson_key() {
 			LC_ALL=C sort -z | xargs -0 sha256sum
 	) | sha256sum | cut -c1-32
 }
+
+# selftest_work NAME: WORK, a fresh build/selftest/NAME.PID/ for the files
+# of one run of tests/selftest.d/NAME.sh. The directories of NAME's runs
+# that have ended go first, but not those of this same make test
+# (SELFTEST_RESULTS names it, in each directory's .run): one job per lesson
+# runs NAME several times, and a job that failed keeps its files for the
+# report's reader until the next make test.
+selftest_work() {
+	local old
+	for old in "$ROOT"/build/selftest/"$1".*; do
+		[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null || continue
+		[ -n "${SELFTEST_RESULTS:-}" ] && [ "$(cat "$old/.run" 2>/dev/null)" = "$SELFTEST_RESULTS" ] && continue
+		rm -rf "$old"
+	done
+	WORK=$ROOT/build/selftest/$1.$$
+	rm -rf "$WORK"
+	mkdir -p "$WORK" && printf '%s\n' "${SELFTEST_RESULTS:-}" >"$WORK/.run"
+}

@@ -28,12 +28,13 @@ cd "$ROOT" || exit 1
 
 # One directory per run (two self-tests at once must not clear each other's);
 # those of runs that have ended are removed.
-for old in "$ROOT"/build/selftest/grader.*; do
-	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
-done
-work=${GRADER_WORK:-$ROOT/build/selftest/grader.$$}
-rm -rf "$work"
-mkdir -p "$work"
+if [ -n "${GRADER_WORK:-}" ]; then
+	work=$GRADER_WORK
+	rm -rf "$work" && mkdir -p "$work"
+else
+	selftest_work grader
+	work=$WORK
+fi
 HOSTILE_BOUND=${HOSTILE_BOUND:-90}
 OUTPUT_BOUND=200000
 

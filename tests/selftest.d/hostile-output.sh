@@ -25,11 +25,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 . "$ROOT/scripts/lib.sh"
 
-for old in "$ROOT"/build/selftest/hostile-output.*; do
-	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
-done
-work=$ROOT/build/selftest/hostile-output.$$
-rm -rf "$work"
+selftest_work hostile-output
+work=$WORK
 mkdir -p "$work/tmp"
 MEMORY_BOUND_MB=${MEMORY_BOUND_MB:-768}
 DISK_BOUND_MB=${DISK_BOUND_MB:-192}

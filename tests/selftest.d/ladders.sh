@@ -25,19 +25,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 . "$ROOT/scripts/lib.sh"
 
-# The work files of ladders that have ended go, but not those of a ladder
-# of this same make test (SELFTEST_RESULTS names the run) that failed: they
-# are what its report is read with, until the next make test. A ladder that
-# passes removes its own at the end.
-for old in "$ROOT"/build/selftest/ladders.*; do
-	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null || continue
-	[ -n "${SELFTEST_RESULTS:-}" ] && [ "$(cat "$old/.run" 2>/dev/null)" = "$SELFTEST_RESULTS" ] && continue
-	rm -rf "$old"
-done
-work=$ROOT/build/selftest/ladders.$$
-rm -rf "$work"
-mkdir -p "$work"
-printf '%s\n' "${SELFTEST_RESULTS:-}" >"$work/.run"
+# (A ladder that passes removes its files at the end; selftest_work keeps a
+# failed one's through the other ladder jobs of the same make test.)
+selftest_work ladders
+work=$WORK
 failed_any=
 
 ok() { printf 'ok - %s\n' "$1"; }

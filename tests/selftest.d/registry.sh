@@ -95,11 +95,8 @@ fi
 # ---------------------------------------------------------------------------
 # 2. scripts/new-lesson, in a copy of the project.
 
-for old in "$ROOT"/build/selftest/registry.*; do
-	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
-done
-work=$ROOT/build/selftest/registry.$$
-rm -rf "$work"
+selftest_work registry
+work=$WORK
 mkdir -p "$work/project/build"
 trap 'rm -rf "$work"' EXIT
 proj=$work/project

@@ -20,12 +20,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 . "$ROOT/scripts/lib.sh"
 
-for old in "$ROOT"/build/selftest/reports.*; do
-	[ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
-done
-work=$ROOT/build/selftest/reports.$$
-rm -rf "$work"
-mkdir -p "$work"
+selftest_work reports
+work=$WORK
 
 ok() { printf 'ok - %s\n' "$1"; }
 not_ok() { # NAME [DETAIL-LINE...]
