@@ -100,7 +100,7 @@ unread_at_server() {
 	wait_time_wait "$PORT"
 	# Second run, at once, on the same port.
 	start second -- "$BIN_DIR/restartable" -n 1 "$PORT"
-	if ! wait_line second '^listening on ' 2>/dev/null >/dev/null; then
+	if ! wait_line --before-accept second '^listening on ' 2>/dev/null >/dev/null; then
 		fail_with "the restarted server could not bind port $PORT, held only by a connection in TIME-WAIT ($TIME_WAIT_LINE)" \
 			"listening on 127.0.0.1:$PORT" "$(_tail "$(err second)")"
 	fi
@@ -203,7 +203,7 @@ unread_at_server() {
 	hint "Your turn" \
 		"After COUNT clients, leave the loop, close the listening socket, and return 0 from main."
 	start_valgrind srv -- restartable -n 2 0
-	wait_line srv '^listening on ' 60
+	wait_line --before-accept srv '^listening on ' 60
 	wait_listening srv
 	greet c1
 	greet c2

@@ -16,6 +16,10 @@ INVARIANT_SECTION_FDS="The connection loop"
 # The machine may be loaded by other suites running at once: be patient with
 # lines a passing program prints (a failing one still fails in bounded time).
 T_LINE=30
+# The echo server and the chat set no timer of their own: a test in which
+# every program sleeps with no timeout is deadlocked, and its wait ends there
+# (lib/helpers.bash, "Deadlocks").
+DEADLOCK_PROOF=1
 
 # upper FILE: FILE's bytes, upper-cased, into FILE.upper (the expected echo).
 upper() {
@@ -23,11 +27,12 @@ upper() {
 }
 
 # echo_client NAME FILE [tcpeer options]: send FILE, half-close, and collect
-# the echo in $(out NAME). Bounded: nothing for 8 s is a failure.
+# the echo in $(out NAME). Bounded: nothing for 8 s is a failure, and a
+# server that spins or leaves the connection open is seen at once (run_client).
 echo_client() {
 	local name=$1 file=$2
 	shift 2
-	run_bounded "$name" --timeout 20 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
+	run_client "$name" --server server --timeout 20 -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
 		--send "$file" --shut-wr --idle-ms 8000 "$@"
 }
 

@@ -289,7 +289,7 @@ serve_one_frame() {
 	hint "Your turn" "free() each payload recv_frame gives you; close each client and the listener."
 	payload some 3000
 	start_valgrind recv --timeout 60 -- receiver -n 1 -o "$D/got" 0
-	wait_line recv '^listening on .+:[0-9]+$' 30 || return 1
+	wait_line --before-accept recv '^listening on .+:[0-9]+$' 30 || return 1
 	PORT=${LINE##*:}
 	run_bounded send -- "$BIN_DIR/sender" -f 127.0.0.1 "$PORT" "$D/some" "$D/some"
 	expect_status send 0

@@ -482,7 +482,7 @@ size_header() {
 	printf 'ok\n' >"$ROOT/ok"
 	mkdir "$ROOT/dir"
 	start_valgrind srv --timeout 60 -- file-server -n 3 "$ROOT" 0
-	wait_line srv '^listening on .+:[0-9]+$' 30 || return 1
+	wait_line --before-accept srv '^listening on .+:[0-9]+$' 30 || return 1
 	PORT=${LINE##*:}
 	run_bounded dl --timeout 30 -- "$BIN_DIR/download" 127.0.0.1 "$PORT" ok "$D/dl/ok"
 	expect_status dl 0

@@ -146,6 +146,7 @@ describe_status() {
 	local s=$1 sig
 	case $s in
 	timeout) printf 'was still running at its time limit (killed)' ;;
+	abandoned | spins) printf 'was stopped before its time limit, since the outcome was known: %s' "$CLIENT_WHY" ;;
 	0) printf 'exited with status 0' ;;
 	86) printf 'exited with status 86 (a sanitizer report on its stderr)' ;;
 	124) printf 'was still running at its time limit (killed, status 124)' ;;
@@ -471,14 +472,21 @@ _now_ms() {
 	printf '%s\n' $((t / 1000))
 }
 
-# wait_line NAME REGEX [SECONDS]: wait until NAME's stdout has a line matching
-# the extended REGEX; the line is left in $LINE. Fails at once if NAME exits
-# first, and after SECONDS (default T_LINE) otherwise.
+# wait_line [--before-accept] NAME REGEX [SECONDS]: wait until NAME's stdout
+# has a line matching the extended REGEX; the line is left in $LINE. Fails at
+# once if NAME exits first, and after SECONDS (default T_LINE) otherwise.
+# --before-accept: the line comes before the program waits for its first
+# client (the listening line), so a program found waiting in accept() without
+# it will not print it (_accept_proof): the wait fails then, not at SECONDS.
 wait_line() {
+	local before_accept=
+	[ "$1" != --before-accept ] || { before_accept=1; shift; }
 	local name=$1 re=$2 secs=${3:-$T_LINE} file deadline t0=${EPOCHREALTIME/[.,]/}
 	file=$(out "$name")
 	deadline=$((t0 / 1000 + secs * 1000))
 	_spin_reset
+	_accept_proof_reset
+	_deadlock_proof_reset
 	while :; do
 		if LINE=$(grep -m 1 -aE -- "$re" "$file"); then
 			return 0
@@ -499,8 +507,184 @@ wait_line() {
 			_fail_line "$name" "$re" "no such line after ${SPIN_WALL}s, and $SPIN_NAME spins"
 			return 1
 		fi
+		if _deadlock_proof "$t0"; then
+			LINE=$(grep -m 1 -aE -- "$re" "$file") && return 0
+			_fail_line "$name" "$re" "no such line after $(((${EPOCHREALTIME/[.,]/} - t0) / 1000)) ms, and nothing can make one come: $DEADLOCK_WHY"
+			return 1
+		fi
+		if [ -n "$before_accept" ] && _accept_proof "$name" "$t0"; then
+			LINE=$(grep -m 1 -aE -- "$re" "$file") && return 0
+			_fail_line "$name" "$re" "no such line after $(((${EPOCHREALTIME/[.,]/} - t0) / 1000)) ms, and $name already waits in accept() for a client: it will print nothing more until one comes (a line printed to a file, not a terminal, stays in stdio's buffer until fflush(stdout))"
+			return 1
+		fi
 		poll_nap "$t0"
 	done
+}
+
+# Deadlocks. A suite whose programs set no timer of their own (no
+# SO_RCVTIMEO, alarm() or timerfd: nothing /proc shows) sets DEADLOCK_PROOF=1,
+# and its waits for a line or an exit then also end once the test is
+# deadlocked (_deadlock_proof): every program the test started, helpers
+# included, sleeps in a call with no timeout (_sleeps_for_good), no TCP
+# bytes are in flight, and the test itself is waiting. Nothing can then
+# happen: the chat that takes turns, each side waiting for the other, is
+# the model. Four looks 0.25 s apart, from 0.5 s into the wait, with no CPU
+# used in between, so that a program just woken (or data on its way through
+# the loopback device) is not taken for a stuck one.
+_deadlock_proof_reset() { _DEADLOCK_LOOKS=0 _DEADLOCK_LAST=0 _DEADLOCK_TICKS='' DEADLOCK_WHY=''; }
+_deadlock_proof() {
+	local now=${EPOCHREALTIME/[.,]/} ticks
+	[ "${DEADLOCK_PROOF:-}" = 1 ] || return 1
+	[ $((now - $1)) -ge 500000 ] && [ $((now - _DEADLOCK_LAST)) -ge 250000 ] || return 1
+	_DEADLOCK_LAST=$now
+	if _all_sleep_for_good && _nothing_in_flight && ticks=$_DEADLOCK_CPU &&
+		[ "$ticks" = "${_DEADLOCK_TICKS:-$ticks}" ]; then
+		_DEADLOCK_LOOKS=$((_DEADLOCK_LOOKS + 1))
+	else
+		_DEADLOCK_LOOKS=0 ticks=
+	fi
+	_DEADLOCK_TICKS=$ticks
+	[ "$_DEADLOCK_LOOKS" -ge 4 ] || return 1
+	DEADLOCK_WHY="every program of the test sleeps in a call with no timeout ($(_sleep_calls); the number is the descriptor), with no data in flight: each waits for another (a deadlock)"
+}
+
+# _all_sleep_for_good [NAME]: 0 if every program the test started and that
+# still runs (the child of each timeout(1) wrapper, $BATS_TEST_TMPDIR/NAME.pid),
+# but NAME, sleeps for good. _DEADLOCK_PIDS and _DEADLOCK_NAMES list them, and
+# _DEADLOCK_CPU their CPU ticks, so that a caller can tell none ran in between.
+_all_sleep_for_good() {
+	local pidfile w f kids k
+	_DEADLOCK_PIDS=() _DEADLOCK_NAMES=() _DEADLOCK_CPU=
+	for pidfile in "$BATS_TEST_TMPDIR"/*.pid; do
+		[ "$pidfile" != "$BATS_TEST_TMPDIR/${1:-}.pid" ] || continue
+		{ read -r w <"$pidfile"; } 2>/dev/null && [ -d "/proc/$w" ] || continue
+		for f in /proc/"$w"/task/*/children; do
+			kids=
+			{ read -r kids <"$f" || :; } 2>/dev/null
+			for k in $kids; do
+				_sleeps_for_good "$k" && _cpu_ticks "$k" || return 1
+				_DEADLOCK_CPU+="$TICKS "
+				_DEADLOCK_PIDS+=("$k")
+				pidfile=${pidfile##*/}
+				_DEADLOCK_NAMES+=("${pidfile%.pid}")
+			done
+		done
+	done
+	[ ${#_DEADLOCK_PIDS[@]} -gt 0 ]
+}
+
+# _sleeps_for_good PID: every thread of PID sleeps in a system call that has
+# no timeout (_untimed_call, from /proc/PID/task/TID/syscall): only another
+# program can wake it. Fails for anything else or unknown.
+_sleeps_for_good() {
+	local task stat state nr a1 a2 a3 a4 a5 rest
+	for task in /proc/"$1"/task/*; do
+		{ read -r stat <"$task/stat"; } 2>/dev/null || return 1
+		state=${stat##*) } state=${state%% *}
+		[ "$state" = S ] || return 1
+		{ read -r nr a1 a2 a3 a4 a5 rest <"$task/syscall"; } 2>/dev/null || return 1
+		_untimed_call "$nr" "$a2" "$a3" "$a4" "$a5" || return 1
+	done
+}
+
+# _untimed_call NR ARG2 ARG3 ARG4 ARG5: system call NR (of this machine's
+# architecture, x86_64 or aarch64), with these arguments as /proc prints
+# them, waits with no timeout: a read, write, recv, send or accept
+# (blocking), pause, wait, or a poll, select, epoll_wait or futex wait given
+# no timeout. Sets CALL to its name. A sleep, a timed wait, or any other
+# call fails.
+_untimed_call() {
+	CALL=
+	case $HOSTTYPE:$1 in
+	x86_64:0 | aarch64:63) CALL='read' ;;
+	x86_64:1 | aarch64:64) CALL='write' ;;
+	x86_64:19 | aarch64:65) CALL='readv' ;;
+	x86_64:20 | aarch64:66) CALL='writev' ;;
+	x86_64:34) CALL='pause' ;;
+	x86_64:43 | aarch64:202) CALL='accept' ;;
+	x86_64:288 | aarch64:242) CALL='accept4' ;;
+	x86_64:44 | aarch64:206) CALL='sendto' ;;
+	x86_64:45 | aarch64:207) CALL='recvfrom' ;;
+	x86_64:46 | aarch64:211) CALL='sendmsg' ;;
+	x86_64:47 | aarch64:212) CALL='recvmsg' ;;
+	x86_64:61 | aarch64:260) CALL='wait4' ;;
+	x86_64:247 | aarch64:95) CALL='waitid' ;;
+	x86_64:130 | aarch64:133) CALL='sigsuspend' ;;
+	x86_64:7) _negative_int "$3" && CALL='poll' ;;           # poll(fds, n, timeout)
+	x86_64:23) [ "$5" = 0x0 ] && CALL='select' ;;             # no timeval
+	x86_64:270 | aarch64:72) [ "$5" = 0x0 ] && CALL='pselect' ;;
+	x86_64:271 | aarch64:73) [ "$3" = 0x0 ] && CALL='ppoll' ;; # no timespec
+	x86_64:232) _negative_int "$4" && CALL='epoll_wait' ;;
+	x86_64:281 | aarch64:22) _negative_int "$4" && CALL='epoll_pwait' ;;
+	x86_64:441 | aarch64:441) [ "$4" = 0x0 ] && CALL='epoll_pwait2' ;;
+	x86_64:202 | aarch64:98) _futex_untimed "$2" "$4" && CALL='futex' ;;
+	esac
+	[ -n "$CALL" ]
+}
+_negative_int() { [ $((16#${1#0x} & 0xffffffff)) -ge 2147483648 ]; }
+# FUTEX_WAIT (0) or FUTEX_WAIT_BITSET (9), whatever the private flag, with
+# no timeout: a mutex or a condition variable waited on for good.
+_futex_untimed() {
+	local op=$((16#${1#0x} & 127))
+	{ [ "$op" = 0 ] || [ "$op" = 9 ]; } && [ "$2" = 0x0 ]
+}
+
+# _nothing_in_flight: no TCP socket of the programs in _DEADLOCK_PIDS holds
+# bytes sent but not yet acknowledged (/proc/net/tcp and tcp6, matched by
+# inode: the tests of one suite share a network namespace).
+_nothing_in_flight() {
+	local inodes f sl local_addr remote st queues f5 f6 f7 f8 inode rest
+	inodes=" $(find "${_DEADLOCK_PIDS[@]/#//proc/}" -maxdepth 2 -path '*/fd/*' -lname 'socket:*' -printf '%l ' 2>/dev/null) "
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		{
+			read -r rest # the header
+			while read -r sl local_addr remote st queues f5 f6 f7 f8 inode rest; do
+				[ "${queues%%:*}" = 00000000 ] && continue
+				[[ $inodes == *" socket:[$inode] "* ]] && return 1
+			done
+		} <"$f"
+	done
+	return 0
+}
+
+# _sleep_calls: where each program of the test sleeps, for the report
+# ("left: read(0), right: poll"), from _DEADLOCK_PIDS.
+_sleep_calls() {
+	local i k task nr a1 a2 a3 a4 a5 rest out=''
+	for i in "${!_DEADLOCK_PIDS[@]}"; do
+		k=${_DEADLOCK_PIDS[i]}
+		for task in /proc/"$k"/task/*; do
+			{ read -r nr a1 a2 a3 a4 a5 rest <"$task/syscall"; } 2>/dev/null || continue
+			_untimed_call "$nr" "$a2" "$a3" "$a4" "$a5" || CALL='?'
+			case $CALL in read | readv | write | writev | recvfrom | recvmsg | sendto | sendmsg | accept | accept4)
+				CALL+="($((16#${a1#0x})))" ;;
+			esac
+			out+="${out:+, }${_DEADLOCK_NAMES[i]}: $CALL"
+		done
+	done
+	printf '%s' "$out"
+}
+
+# _accept_proof NAME T0: 0 once NAME's program, in a wait that began at T0
+# (microseconds), is seen waiting in accept() (_waits_in_accept) on three looks
+# at least 0.1 s apart, from 0.3 s into the wait on. Every thread asleep in
+# accept() means nothing happens in the program until a client connects, and
+# no client can before the program has announced its port. Three looks, not
+# one, so that a program seen there just before a signal woke it is not
+# taken for a stuck one. _accept_proof_reset begins a new wait.
+_accept_proof_reset() { _ACCEPT_PID='' _ACCEPT_LOOKS=0 _ACCEPT_LAST=0; }
+_accept_proof() {
+	local now=${EPOCHREALTIME/[.,]/}
+	[ $((now - $2)) -ge 300000 ] && [ $((now - _ACCEPT_LAST)) -ge 100000 ] || return 1
+	_ACCEPT_LAST=$now
+	[ -n "$_ACCEPT_PID" ] || _ACCEPT_PID=$(prog_pid "$1")
+	if [ -n "$_ACCEPT_PID" ] && _waits_in_accept "$_ACCEPT_PID"; then
+		_ACCEPT_LOOKS=$((_ACCEPT_LOOKS + 1))
+	else
+		_ACCEPT_LOOKS=0
+	fi
+	[ "$_ACCEPT_LOOKS" -ge 3 ]
 }
 
 _fail_line() {
@@ -518,7 +702,7 @@ _fail_line() {
 # LISTEN_ADDR and PORT from it. SECONDS as for wait_line (valgrind and TSan
 # start slowly on a loaded machine).
 wait_listening() {
-	wait_line "$1" '^listening on .+:[0-9]+$' "${2:-$T_LINE}" || return 1
+	wait_line --before-accept "$1" '^listening on .+:[0-9]+$' "${2:-$T_LINE}" || return 1
 	LISTEN_ADDR=${LINE#listening on }
 	PORT=${LISTEN_ADDR##*:}
 	LISTEN_ADDR=${LISTEN_ADDR%:*}
@@ -612,7 +796,7 @@ start_server_on_port() {
 			args+=("$arg")
 		done
 		start "$name" "${args[@]}"
-		if wait_line "$name" '^listening on ' 2>/dev/null >/dev/null; then
+		if wait_line --before-accept "$name" '^listening on ' 2>/dev/null >/dev/null; then
 			wait_listening "$name"
 			PORT=$port
 			return 0
@@ -669,12 +853,15 @@ wait_exit() {
 	pid=$(pid_of "$name")
 	deadline=$((t0 / 1000 + secs * 1000))
 	_spin_reset
+	_deadlock_proof_reset
 	while is_running "$name"; do
-		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ] || _spin_check; then
+		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ] || _spin_check || _deadlock_proof "$t0"; then
 			{
 				printf 'expected: %s to exit within %ss\n' "$name" "$secs"
 				if [ -n "$SPIN_NAME" ]; then
 					printf 'got: still running after %ss, and %s spins\n' "$SPIN_WALL" "$SPIN_NAME"
+				elif [ -n "$DEADLOCK_WHY" ]; then
+					printf 'got: still running, and nothing can make it exit: %s\n' "$DEADLOCK_WHY"
 				else
 					printf 'got: still running\n'
 				fi
@@ -768,6 +955,118 @@ run_bounded() {
 		) <"$stdin" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 3>&-
 	} 2>/dev/null || STATUS=$?
 	case $STATUS in 124 | 137) STATUS=timeout ;; esac
+}
+
+# run_client NAME [--server SERVER] [--timeout S] [--] CMD ARGS...:
+# run_bounded for a test tool that is a TCP client of SERVER on $PORT and
+# prints "local ADDR:PORT" on stderr once connected (tcpeer does). Its wait
+# also ends, before the tool's own idle bound, once the outcome is known:
+# STATUS=spins when a program under test spins (_spin_check); with SERVER,
+# STATUS=abandoned when SERVER is done with this client without closing its
+# connection (_abandoned), or, where the suite sets DEADLOCK_PROOF=1, when
+# the connection waits in SERVER's accept queue while every other program
+# sleeps for good (_never_accepted). CLIENT_WHY then says what was seen,
+# and describe_status reports it.
+run_client() {
+	local name=$1 server='' limit=$T_LINE pid spid='' cport='' looks=0 last=0 now
+	local t0=${EPOCHREALTIME/[.,]/}
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--server) server=$2; shift 2 ;;
+		--timeout) limit=$2; shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	CLIENT_WHY=
+	start "$name" --timeout "$limit" -- "$@"
+	pid=$(pid_of "$name")
+	_spin_reset
+	while kill -0 "$pid" 2>/dev/null; do
+		if _spin_check; then
+			stop "$name"
+			STATUS=spins
+			CLIENT_WHY="$SPIN_NAME spins: it used $SPIN_CPU s of CPU in the $SPIN_WALL s this client waited (a call that returns at once, such as recv() returning 0, that is not handled)"
+			return 0
+		fi
+		now=${EPOCHREALTIME/[.,]/}
+		# A server that serves its client at once is not looked at.
+		if [ -n "$server" ] && [ $((now - t0)) -ge 300000 ] && [ $((now - last)) -ge 100000 ]; then
+			last=$now
+			[ -n "$spid" ] || spid=$(prog_pid "$server")
+			[ -n "$cport" ] || cport=$(sed -n 's/^local .*:\([0-9][0-9]*\)$/\1/p' "$(err "$name")")
+			if [ -n "$spid" ] && [ -n "$cport" ] && _abandoned "$spid" "$PORT" "$cport"; then
+				looks=$((looks + 1))
+				CLIENT_WHY="$server went back to accept() and left this client's connection open: it will never end it"
+			elif [ -n "$cport" ] && [ "${DEADLOCK_PROOF:-}" = 1 ] && _never_accepted "$PORT" "$cport" "$name"; then
+				looks=$((looks + 1))
+				CLIENT_WHY="$server never accepted this connection: it waits in the listening queue while every program sleeps with no timeout ($(_sleep_calls))"
+			else
+				looks=0
+			fi
+			# Three looks 0.1 s apart with the same finding, as for _accept_proof.
+			if [ $looks -ge 3 ]; then
+				stop "$name"
+				STATUS=abandoned
+				return 0
+			fi
+		fi
+		poll_nap "$t0"
+	done
+	_mark_ended "$name"
+	STATUS=0
+	wait "$pid" 2>/dev/null || STATUS=$?
+	case $STATUS in 124 | 137) STATUS=timeout ;; esac
+}
+
+# _never_accepted PORT CPORT NAME: the server's end of the connection from
+# CPORT has no socket inode yet (it waits in the listening socket's queue:
+# accept() has not taken it) while every program of the test but the client
+# NAME, whose idle bound is the wait itself, sleeps for good
+# (_all_sleep_for_good).
+_never_accepted() {
+	_server_end "$1" "$2" && [ "$CONN_INODE" = 0 ] && _all_sleep_for_good "$3"
+}
+
+# _abandoned PID PORT CPORT: the server PID is done with the client whose
+# connection goes from port CPORT to PORT, and has not closed it: every
+# thread of PID sleeps in accept() (_waits_in_accept), PID has no child
+# process (a forked child could be serving the client), and the server's end
+# of the connection is still ESTABLISHED with nothing left to send. A server
+# that closes (or shuts down) a client's socket moves that end to FIN-WAIT
+# in close() itself, before it can be back in accept().
+_abandoned() {
+	local kids='' f
+	_waits_in_accept "$1" || return 1
+	for f in /proc/"$1"/task/*/children; do
+		{ read -r kids <"$f" || :; } 2>/dev/null
+		[ -z "$kids" ] || return 1
+	done
+	_server_end "$2" "$3" && [ "$CONN_STATE" = 01 ] && [ "$CONN_SENDQ" -eq 0 ]
+}
+
+# _server_end PORT CPORT: CONN_STATE (the kernel's state number in hex, 01 is
+# ESTABLISHED), CONN_SENDQ (bytes not yet acknowledged) and CONN_INODE (0
+# while no process holds it: not yet accepted) of the socket at
+# local port PORT connected to remote port CPORT, from /proc/net/tcp and
+# tcp6. Each check runs in a network namespace of its own (scripts/isolate),
+# so the few sockets there are this suite's.
+_server_end() {
+	local lport rport f sl local_addr remote st queues f5 f6 f7 f8 inode rest
+	printf -v lport '%04X' "$1"
+	printf -v rport '%04X' "$2"
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		while read -r sl local_addr remote st queues f5 f6 f7 f8 inode rest; do
+			[ "${local_addr##*:}" = "$lport" ] && [ "${remote##*:}" = "$rport" ] || continue
+			CONN_STATE=$st
+			CONN_SENDQ=$((16#${queues%%:*}))
+			CONN_INODE=$inode
+			return 0
+		done <"$f"
+	done
+	return 1
 }
 
 # expect_status NAME WANT [WHAT]: $STATUS (from run_bounded or wait_exit) must
