@@ -13,6 +13,9 @@
 # (tests/variants/07-chat-loop/chat-ignores-eof): it spins. Its failing
 # tests must end on the spin check (tests/lib/helpers.bash, _spin_check),
 # not on their deadlines, and say that the chat spins, with its CPU time.
+# And five variants that hang (lessons 02 and 07): each failure must end on
+# the proof that the hang is for good (a program already in accept(), a
+# connection left open or never accepted, a deadlock), not on a deadline.
 # Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
 # scripts/selftest. Work files: build/selftest/reports.PID/.
 set -u
@@ -91,13 +94,45 @@ lesson_07_spin() {
 	fi
 }
 
+# 4. Hangs proven as they happen (tests/lib/helpers.bash: _accept_proof,
+# run_client, "Deadlocks"). Each variant hangs in its own way; every test it
+# fails under FILTER must end on the proof and say what it saw, not wait out
+# its deadline (the proof failing to fire would still fail the test, only
+# slowly: this is where that shows).
+proof_case() { # SLUG VARIANT FILTER REGEX WHAT
+	local slug=$1 v=$2 filter=$3 want=$4 what=$5 dir=$work/proof-$2 failed found problems=()
+	mkdir -p "$dir" && cp -R "solutions/$slug" "$dir/"
+	patch -s -p1 -d "$dir/$slug" <"tests/variants/$slug/$v.patch" || not_ok "variant patch $v applies"
+	TAP=1 FILTER=$filter OUT=$dir-build scripts/check "$slug" "$dir" >"$dir.txt" 2>&1
+	failed=$(grep -c '^not ok ' "$dir.txt")
+	found=$(grep -cE -- "$want" "$dir.txt")
+	[ "$failed" -ge 1 ] || problems+=("want at least 1 test failed, got $failed")
+	[ "$found" -ge "$failed" ] || problems+=("want each of the $failed failures to say /$want/, $found do")
+	if [ ${#problems[@]} -eq 0 ]; then
+		ok "$slug/$v ($what): each failure ends on the proof and says so"
+	else
+		not_ok "$slug/$v ($what): each failure ends on the proof and says so" "${problems[@]}"
+		details "$dir.txt"
+	fi
+}
+
 if lesson_wanted 02-tcp-server; then
 	lesson_02
+	proof_case 02-tcp-server unflushed-listening-line 'printed and flushed|greeting' \
+		'already waits in accept\(\) for a client: it will print nothing more' "the listening line left in stdio's buffer"
+	proof_case 02-tcp-server no-close-client 'receives the greeting|one after another' \
+		'greeter went back to accept\(\) and left this client.s connection open' "a client's socket never closed"
+	proof_case 02-tcp-server never-accepts 'receives the greeting|one after another' \
+		'greeter never accepted this connection: .*greeter: pause' "accept() never called"
 else
 	printf 'skip - lesson 02 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
 if lesson_wanted 07-chat-loop; then
 	lesson_07_spin
+	proof_case 07-chat-loop alternating-chat 'no deadlock|printed on the other' \
+		'every program of the test sleeps in a call with no timeout \(left: .*right: .*\).*a deadlock' "a chat that takes turns"
+	proof_case 07-chat-loop quit-with-newline '/quit ends' \
+		'every program of the test sleeps in a call with no timeout.*a deadlock' "/quit never recognised"
 else
 	printf 'skip - lesson 07 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
