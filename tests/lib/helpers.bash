@@ -550,7 +550,7 @@ _deadlock_proof() {
 
 # _all_sleep_for_good [NAME]: 0 if every program the test started and that
 # still runs (the child of each timeout(1) wrapper, $BATS_TEST_TMPDIR/NAME.pid),
-# but NAME, sleeps for good. _DEADLOCK_PIDS and _DEADLOCK_NAMES list them, and
+# but NAME, sleeps for good; 1 if one does not, 2 if none runs. _DEADLOCK_PIDS and _DEADLOCK_NAMES list them, and
 # _DEADLOCK_CPU their CPU ticks, so that a caller can tell none ran in between.
 _all_sleep_for_good() {
 	local pidfile w f kids k
@@ -570,7 +570,7 @@ _all_sleep_for_good() {
 			done
 		done
 	done
-	[ ${#_DEADLOCK_PIDS[@]} -gt 0 ]
+	[ ${#_DEADLOCK_PIDS[@]} -gt 0 ] || return 2
 }
 
 # _sleeps_for_good PID: every thread of PID sleeps in a system call that has
@@ -846,22 +846,32 @@ wait_until() {
 	done
 }
 
-# wait_exit NAME [SECONDS]: wait for NAME to end; its exit status goes to
-# $STATUS. Fails if it is still running after SECONDS (default T_LINE).
+# wait_exit [--wakes MS] NAME [SECONDS]: wait for NAME to end; its exit
+# status goes to $STATUS. Fails if it is still running after SECONDS
+# (default T_LINE). --wakes MS: NAME was given a timeout, and must wake at
+# least once every MS ms (the timeout, with room for a loaded machine); a
+# program asleep that long without being run once has no timer that works,
+# and the wait fails then (_asleep_ms).
 wait_exit() {
-	local name=$1 secs=${2:-$T_LINE} deadline pid t0=${EPOCHREALTIME/[.,]/}
+	local wakes=''
+	[ "$1" != --wakes ] || { wakes=$2; shift 2; }
+	local name=$1 secs=${2:-$T_LINE} deadline pid t0=${EPOCHREALTIME/[.,]/} asleep=''
 	pid=$(pid_of "$name")
 	deadline=$((t0 / 1000 + secs * 1000))
 	_spin_reset
 	_deadlock_proof_reset
+	_asleep_reset
 	while is_running "$name"; do
-		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ] || _spin_check || _deadlock_proof "$t0"; then
+		[ -z "$wakes" ] || ! _asleep_ms "$name" || [ "$ASLEEP_MS" -lt "$wakes" ] || asleep=$ASLEEP_MS
+		if [ "$((${EPOCHREALTIME/[.,]/} / 1000))" -ge "$deadline" ] || _spin_check || _deadlock_proof "$t0" || [ -n "$asleep" ]; then
 			{
 				printf 'expected: %s to exit within %ss\n' "$name" "$secs"
 				if [ -n "$SPIN_NAME" ]; then
 					printf 'got: still running after %ss, and %s spins\n' "$SPIN_WALL" "$SPIN_NAME"
 				elif [ -n "$DEADLOCK_WHY" ]; then
 					printf 'got: still running, and nothing can make it exit: %s\n' "$DEADLOCK_WHY"
+				elif [ -n "$asleep" ]; then
+					printf 'got: still running, asleep for %s ms without waking once, though its timeout should wake it within %s ms: the timeout is not set, or not in the unit it should be\n' "$asleep" "$wakes"
 				else
 					printf 'got: still running\n'
 				fi
@@ -877,6 +887,29 @@ wait_exit() {
 	STATUS=0
 	wait "$pid" 2>/dev/null || STATUS=$?
 	[ "$STATUS" -ne 124 ] || STATUS=timeout
+}
+
+# _asleep_ms NAME: ASLEEP_MS, how long NAME's program has been seen asleep
+# (every thread in state S) without being run once in between, by the
+# kernel's count of its runs (/proc/PID/task/TID/schedstat, third field):
+# a timer that fires wakes the program, and the count moves. Fails while
+# that cannot be read. _asleep_reset begins a new wait.
+_asleep_reset() { _ASLEEP_PID='' _ASLEEP_RUNS='' _ASLEEP_SINCE=0 ASLEEP_MS=0; }
+_asleep_ms() {
+	local task stat state line runs=0 now=${EPOCHREALTIME/[.,]/}
+	[ -n "$_ASLEEP_PID" ] || _ASLEEP_PID=$(prog_pid "$1")
+	[ -n "$_ASLEEP_PID" ] || return 1
+	for task in /proc/"$_ASLEEP_PID"/task/*; do
+		{ read -r stat <"$task/stat" && read -r line <"$task/schedstat"; } 2>/dev/null || return 1
+		state=${stat##*) } state=${state%% *}
+		[ "$state" = S ] || runs=awake
+		line=${line##* }
+		[ "$runs" = awake ] || runs=$((runs + line))
+	done
+	if [ "$runs" = awake ] || [ "$runs" != "$_ASLEEP_RUNS" ]; then
+		_ASLEEP_RUNS=$runs _ASLEEP_SINCE=$now
+	fi
+	ASLEEP_MS=$(((now - _ASLEEP_SINCE) / 1000))
 }
 
 # stop NAME: end NAME and everything it started, and reap it.

@@ -13,9 +13,10 @@
 # (tests/variants/07-chat-loop/chat-ignores-eof): it spins. Its failing
 # tests must end on the spin check (tests/lib/helpers.bash, _spin_check),
 # not on their deadlines, and say that the chat spins, with its CPU time.
-# And five variants that hang (lessons 02 and 07): each failure must end on
-# the proof that the hang is for good (a program already in accept(), a
-# connection left open or never accepted, a deadlock), not on a deadline.
+# And seven variants that hang (lessons 02, 05 and 07): each failure must end
+# on the proof that the hang is for good (a program already in accept(), a
+# connection left open or never accepted, a client whose timeout never
+# fires, a count that can grow no more, a deadlock), not on a deadline.
 # Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
 # scripts/selftest. Work files: build/selftest/reports.PID/.
 set -u
@@ -126,6 +127,14 @@ if lesson_wanted 02-tcp-server; then
 		'greeter never accepted this connection: .*greeter: pause' "accept() never called"
 else
 	printf 'skip - lesson 02 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
+fi
+if lesson_wanted 05-udp-client; then
+	proof_case 05-udp-client no-timeout 'nobody answering|gives up after one timeout' \
+		'asleep for [0-9]+ ms without waking once, though its timeout should wake it' "no receive timeout"
+	proof_case 05-udp-client no-retry 'nobody answering' \
+		'every program left sleeps with nothing to wake it: no more can come' "a client that never sends again"
+else
+	printf 'skip - lesson 05 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
 if lesson_wanted 07-chat-loop; then
 	lesson_07_spin
