@@ -303,21 +303,27 @@ tcp_port_note() {
 # ends once a program under test has used T_SPIN seconds of CPU since the
 # wait began: a correct program waiting for input sleeps, and none of the
 # lessons' programs needs that much CPU to print a line or to exit. Programs
-# run by valgrind are left out: it is slow by design, and its start-up alone
-# costs seconds. A wait calls _spin_reset as it begins and _spin_check in
+# run by valgrind get three times as much: it is slow by design, and its
+# start-up alone costs a second or two of CPU (a spinning server under
+# valgrind used to hold a test for its whole 60-s wait). A wait calls _spin_reset as it begins and _spin_check in
 # its loop; the first check notes where each program stands (so a wait that
 # ends at its first look costs nothing), the next ones look twice a second.
 _spin_reset() { _SPIN_T0= SPIN_NAME=; }
 _spin_begin() {
 	local name pid
-	_SPIN_NAMES=() _SPIN_PIDS=() _SPIN_TICKS=() _SPIN_T0=${EPOCHREALTIME/[.,]/} _SPIN_LAST=${EPOCHREALTIME/[.,]/}
+	_SPIN_NAMES=() _SPIN_PIDS=() _SPIN_TICKS=() _SPIN_LIMITS=() _SPIN_T0=${EPOCHREALTIME/[.,]/} _SPIN_LAST=${EPOCHREALTIME/[.,]/}
 	[ -n "$_CLK_TCK" ] || _CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 	[ -f "$BATS_TEST_TMPDIR/.tested" ] || return 0
 	while IFS= read -r name; do
-		[ -e "$BATS_TEST_TMPDIR/$name.slow" ] && continue
 		pid=$(prog_pid "$name")
 		[ -n "$pid" ] && _cpu_ticks "$pid" || continue
 		_SPIN_NAMES+=("$name") _SPIN_PIDS+=("$pid") _SPIN_TICKS+=("$TICKS")
+		# valgrind: three times the CPU (see above).
+		if [ -e "$BATS_TEST_TMPDIR/$name.slow" ]; then
+			_SPIN_LIMITS+=($((3 * T_SPIN * 1000)))
+		else
+			_SPIN_LIMITS+=($((T_SPIN * 1000)))
+		fi
 	done <"$BATS_TEST_TMPDIR/.tested"
 }
 
@@ -341,7 +347,7 @@ _spin_check() {
 	for i in "${!_SPIN_PIDS[@]}"; do
 		_cpu_ticks "${_SPIN_PIDS[i]}" || continue
 		ms=$(((TICKS - _SPIN_TICKS[i]) * 1000 / _CLK_TCK))
-		if [ "$ms" -ge $((T_SPIN * 1000)) ]; then
+		if [ "$ms" -ge "${_SPIN_LIMITS[i]}" ]; then
 			SPIN_NAME=${_SPIN_NAMES[i]}
 			SPIN_CPU=$((ms / 1000)).$((ms % 1000 / 100))
 			SPIN_WALL=$(((now - _SPIN_T0) / 1000000))
@@ -996,7 +1002,8 @@ run_bounded() {
 # also ends, before the tool's own idle bound, once the outcome is known:
 # STATUS=spins when a program under test spins (_spin_check); with SERVER,
 # STATUS=abandoned when SERVER is done with this client without closing its
-# connection (_abandoned), or, where the suite sets DEADLOCK_PROOF=1, when
+# connection (_abandoned), when it spins after the client's end of file
+# (_spins_after_eof), or, where the suite sets DEADLOCK_PROOF=1, when
 # the connection waits in SERVER's accept queue while every other program
 # sleeps for good (_never_accepted). CLIENT_WHY then says what was seen,
 # and describe_status reports it.
@@ -1012,7 +1019,7 @@ run_client() {
 		*) break ;;
 		esac
 	done
-	CLIENT_WHY=
+	CLIENT_WHY='' _EOF_TICKS=''
 	start "$name" --timeout "$limit" -- "$@"
 	pid=$(pid_of "$name")
 	_spin_reset
@@ -1032,6 +1039,9 @@ run_client() {
 			if [ -n "$spid" ] && [ -n "$cport" ] && _abandoned "$spid" "$PORT" "$cport"; then
 				looks=$((looks + 1))
 				CLIENT_WHY="$server went back to accept() and left this client's connection open: it will never end it"
+			elif [ -n "$spid" ] && [ -n "$cport" ] && _spins_after_eof "$spid" "$PORT" "$cport"; then
+				looks=$((looks + 1))
+				CLIENT_WHY="$server spins after this client's end of file: it has read everything, has nothing left to send, and keeps using CPU with the connection in CLOSE-WAIT (recv() returning 0 means the client is done: end the conversation)"
 			elif [ -n "$cport" ] && [ "${DEADLOCK_PROOF:-}" = 1 ] && _never_accepted "$PORT" "$cport" "$name"; then
 				looks=$((looks + 1))
 				CLIENT_WHY="$server never accepted this connection: it waits in the listening queue while every program sleeps with no timeout ($(_sleep_calls))"
@@ -1051,6 +1061,19 @@ run_client() {
 	STATUS=0
 	wait "$pid" 2>/dev/null || STATUS=$?
 	case $STATUS in 124 | 137) STATUS=timeout ;; esac
+}
+
+# _spins_after_eof PID PORT CPORT: the server's end of the connection from
+# CPORT is in CLOSE-WAIT (the client's FIN has come) with nothing left to
+# read or to send, and PID has used at least 30 ms of CPU since the last
+# look (0.1 s before, at run_client's pace): a server that has read end of
+# file and has nothing to do, yet runs. (A correct one closes at once.)
+_spins_after_eof() {
+	local before=${_EOF_TICKS:-}
+	_cpu_ticks "$1" || return 1
+	_EOF_TICKS=$TICKS
+	[ -n "$before" ] && [ $((TICKS - before)) -ge $((3 * ${_CLK_TCK:-100} / 100)) ] &&
+		_server_end "$2" "$3" && [ "$CONN_STATE" = 08 ] && [ "$CONN_SENDQ" -eq 0 ] && [ "$CONN_RECVQ" -eq 0 ]
 }
 
 # _never_accepted PORT CPORT NAME: the server's end of the connection from
@@ -1080,8 +1103,9 @@ _abandoned() {
 }
 
 # _server_end PORT CPORT: CONN_STATE (the kernel's state number in hex, 01 is
-# ESTABLISHED), CONN_SENDQ (bytes not yet acknowledged) and CONN_INODE (0
-# while no process holds it: not yet accepted) of the socket at
+# ESTABLISHED, 08 CLOSE-WAIT), CONN_SENDQ (bytes not yet acknowledged),
+# CONN_RECVQ (bytes not yet read) and CONN_INODE (0 while no process holds
+# it: not yet accepted) of the socket at
 # local port PORT connected to remote port CPORT, from /proc/net/tcp and
 # tcp6. Each check runs in a network namespace of its own (scripts/isolate),
 # so the few sockets there are this suite's.
@@ -1095,6 +1119,7 @@ _server_end() {
 			[ "${local_addr##*:}" = "$lport" ] && [ "${remote##*:}" = "$rport" ] || continue
 			CONN_STATE=$st
 			CONN_SENDQ=$((16#${queues%%:*}))
+			CONN_RECVQ=$((16#${queues##*:}))
 			CONN_INODE=$inode
 			return 0
 		done <"$f"
@@ -1261,7 +1286,8 @@ _note_under_test() {
 	shift
 	_is_under_test "$@" || return 0
 	_listed "$name" "$BATS_TEST_TMPDIR/.tested" || printf '%s\n' "$name" >>"$BATS_TEST_TMPDIR/.tested"
-	# valgrind is slow by design: no spin check for it (_spin_begin).
+	# valgrind is slow by design: the spin check allows it three times the CPU
+	# (_spin_begin).
 	case ${1##*/} in valgrind*) : >"$BATS_TEST_TMPDIR/$name.slow" ;; esac
 	# A server given -n COUNT may end on its own: its exit is the test's
 	# business (wait_exit), not an invariant.

@@ -13,10 +13,11 @@
 # (tests/variants/07-chat-loop/chat-ignores-eof): it spins. Its failing
 # tests must end on the spin check (tests/lib/helpers.bash, _spin_check),
 # not on their deadlines, and say that the chat spins, with its CPU time.
-# And seven variants that hang (lessons 02, 05 and 07): each failure must end
-# on the proof that the hang is for good (a program already in accept(), a
-# connection left open or never accepted, a client whose timeout never
-# fires, a count that can grow no more, a deadlock), not on a deadline.
+# And nine variants that hang (lessons 02, 05, 07 and 11): each failure must
+# end on the proof that the hang is for good (a program already in accept(),
+# a connection left open or never accepted, a client whose timeout never
+# fires, a count that can grow no more, a deadlock, a server spinning after
+# its client's end of file or under valgrind), not on a deadline.
 # Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
 # scripts/selftest. Work files: build/selftest/reports.PID/.
 set -u
@@ -142,7 +143,16 @@ if lesson_wanted 07-chat-loop; then
 		'every program of the test sleeps in a call with no timeout \(left: .*right: .*\).*a deadlock' "a chat that takes turns"
 	proof_case 07-chat-loop quit-with-newline '/quit ends' \
 		'every program of the test sleeps in a call with no timeout.*a deadlock' "/quit never recognised"
+	proof_case 07-chat-loop eof-as-data 'each line comes back|after a client closes' \
+		'server spins after this client.s end of file' "an echo server that spins on recv() returning 0"
 else
 	printf 'skip - lesson 07 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
+fi
+if lesson_wanted 11-events; then
+	# T_SPIN=1: the same proof at a third of the CPU it burns by default.
+	T_SPIN=1 proof_case 11-events pollhup-ignored '^poll: after -n COUNT clients' \
+		'got: still running after [0-9]+s, and [a-z]+ spins' "a server under valgrind that spins on POLLHUP"
+else
+	printf 'skip - lesson 11 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
 exit 0
