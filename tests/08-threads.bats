@@ -184,11 +184,12 @@ only_main_thread() { [ "$(thread_count "$1")" -eq 1 ]; }
 	done
 }
 
-# serve_one_chat SERVER: one client joins, says a line and leaves.
+# serve_one_chat SERVER: one client joins, says a line and leaves (a server
+# silent for T_STALL ends it, as for the suite's other visitors).
 serve_one_chat() {
 	printf 'hello\n' >"$BATS_TEST_TMPDIR/hello"
 	run_bounded only -- "$TOOLS_DIR/tcpeer" connect 127.0.0.1 "$PORT" \
-		--send "$BATS_TEST_TMPDIR/hello" --shut-wr
+		--send "$BATS_TEST_TMPDIR/hello" --shut-wr --idle-ms $((T_STALL * 1000))
 	expect_status only 0 || return 1
 	wait_line "$1" '^left 127\.0\.0\.1:[0-9]+ \(0 online\)$'
 }
