@@ -13,11 +13,11 @@
 # (tests/variants/07-chat-loop/chat-ignores-eof): it spins. Its failing
 # tests must end on the spin check (tests/lib/helpers.bash, _spin_check),
 # not on their deadlines, and say that the chat spins, with its CPU time.
-# And nine variants that hang (lessons 02, 05, 07 and 11): each failure must
-# end on the proof that the hang is for good (a program already in accept(),
-# a connection left open or never accepted, a client whose timeout never
-# fires, a count that can grow no more, a deadlock, a server spinning after
-# its client's end of file or under valgrind), not on a deadline.
+# And two variants that hang in ways their own Caught-by tests do not show
+# (lessons 05 and 11): each failure must end on the proof that the hang is
+# for good (a count of datagrams that can grow no more, a server spinning
+# under valgrind), not on a deadline. Variants whose Caught-by tests do
+# show their proof say so with a Proven-by line, which make test checks.
 # Prints "ok - NAME" or "not ok - NAME" with details on "#" lines, for
 # scripts/selftest. Work files: build/selftest/reports.PID/.
 set -u
@@ -96,10 +96,10 @@ lesson_07_spin() {
 	fi
 }
 
-# 4. Hangs proven as they happen (tests/lib/helpers.bash: _accept_proof,
-# run_client, "Deadlocks"). Each variant hangs in its own way; every test it
-# fails under FILTER must end on the proof and say what it saw, not wait out
-# its deadline (the proof failing to fire would still fail the test, only
+# 4. Hangs proven as they happen (tests/lib/helpers.bash: wait_lines
+# --settled, the spin check under valgrind). Every test the variant fails
+# under FILTER must end on the proof and say what it saw, not wait out its
+# deadline (the proof failing to fire would still fail the test, only
 # slowly: this is where that shows).
 proof_case() { # SLUG VARIANT FILTER REGEX WHAT
 	local slug=$1 v=$2 filter=$3 want=$4 what=$5 dir=$work/proof-$2 failed found problems=()
@@ -120,18 +120,10 @@ proof_case() { # SLUG VARIANT FILTER REGEX WHAT
 
 if lesson_wanted 02-tcp-server; then
 	lesson_02
-	proof_case 02-tcp-server unflushed-listening-line 'printed and flushed|greeting' \
-		'already waits in accept\(\) for a client: it will print nothing more' "the listening line left in stdio's buffer"
-	proof_case 02-tcp-server no-close-client 'receives the greeting|one after another' \
-		'greeter went back to accept\(\) and left this client.s connection open' "a client's socket never closed"
-	proof_case 02-tcp-server never-accepts 'receives the greeting|one after another' \
-		'greeter never accepted this connection: .*greeter: pause' "accept() never called"
 else
 	printf 'skip - lesson 02 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
 if lesson_wanted 05-udp-client; then
-	proof_case 05-udp-client no-timeout 'nobody answering|gives up after one timeout' \
-		'asleep for [0-9]+ ms without waking once, though its timeout should wake it' "no receive timeout"
 	proof_case 05-udp-client no-retry 'nobody answering' \
 		'every program left sleeps with nothing to wake it: no more can come' "a client that never sends again"
 else
@@ -139,12 +131,6 @@ else
 fi
 if lesson_wanted 07-chat-loop; then
 	lesson_07_spin
-	proof_case 07-chat-loop alternating-chat 'no deadlock|printed on the other' \
-		'every program of the test sleeps in a call with no timeout \(left: .*right: .*\).*a deadlock' "a chat that takes turns"
-	proof_case 07-chat-loop quit-with-newline '/quit ends' \
-		'every program of the test sleeps in a call with no timeout.*a deadlock' "/quit never recognised"
-	proof_case 07-chat-loop eof-as-data 'each line comes back|after a client closes' \
-		'server spins after this client.s end of file' "an echo server that spins on recv() returning 0"
 else
 	printf 'skip - lesson 07 not run: LESSONS="%s" leaves it out\n' "$LESSONS"
 fi
