@@ -327,6 +327,14 @@ _spin_begin() {
 	done <"$BATS_TEST_TMPDIR/.tested"
 }
 
+# _task_state TASK: STATE, the one-letter state (S asleep, R running...) of
+# the task or process whose /proc directory is TASK, by bash alone.
+_task_state() {
+	local stat
+	{ read -r stat <"$1/stat"; } 2>/dev/null || return 1
+	STATE=${stat##*) } STATE=${STATE%% *}
+}
+
 # _cpu_ticks PID: TICKS, the CPU time (user + system, every thread) PID has
 # used, in clock ticks; read by bash alone. 1 if PID is gone.
 _cpu_ticks() {
@@ -374,15 +382,24 @@ pid_of() {
 # children PID: the pids of PID's children, from /proc (pgrep where the
 # kernel does not list them there).
 children() {
-	local f kids all=
+	local k
+	_kids "$1" || { pgrep -P "$1"; return 0; }
+	for k in $KIDS; do printf '%s\n' "$k"; done
+}
+
+# _kids PID: KIDS, the pids of PID's children on one line, from
+# /proc/PID/task/*/children, by bash alone (no fork, for the polling
+# proofs). Fails where the kernel does not list them.
+_kids() {
+	local f kids
+	KIDS=''
 	for f in /proc/"$1"/task/*/children; do
-		[ -r "$f" ] || { pgrep -P "$1"; return 0; }
-		kids=
+		[ -r "$f" ] || return 1
+		kids=''
 		# (The list has no newline at its end: read says "end of file".)
 		{ read -r kids <"$f" || :; } 2>/dev/null
-		all+="$kids "
+		KIDS+="$kids "
 	done
-	for f in $all; do printf '%s\n' "$f"; done
 }
 
 # prog_pid NAME: the pid of the program itself (the child of timeout).
@@ -539,17 +556,16 @@ wait_line() {
 # the loopback device) is not taken for a stuck one.
 _deadlock_proof_reset() { _DEADLOCK_LOOKS=0 _DEADLOCK_LAST=0 _DEADLOCK_TICKS='' DEADLOCK_WHY=''; }
 _deadlock_proof() {
-	local now=${EPOCHREALTIME/[.,]/} ticks
+	local now=${EPOCHREALTIME/[.,]/}
 	[ "${DEADLOCK_PROOF:-}" = 1 ] || return 1
 	[ $((now - $1)) -ge 500000 ] && [ $((now - _DEADLOCK_LAST)) -ge 250000 ] || return 1
 	_DEADLOCK_LAST=$now
-	if _all_sleep_for_good && _nothing_in_flight && ticks=$_DEADLOCK_CPU &&
-		[ "$ticks" = "${_DEADLOCK_TICKS:-$ticks}" ]; then
-		_DEADLOCK_LOOKS=$((_DEADLOCK_LOOKS + 1))
+	if _all_sleep_for_good && _nothing_in_flight &&
+		[ "$_DEADLOCK_CPU" = "${_DEADLOCK_TICKS:-$_DEADLOCK_CPU}" ]; then
+		_DEADLOCK_LOOKS=$((_DEADLOCK_LOOKS + 1)) _DEADLOCK_TICKS=$_DEADLOCK_CPU
 	else
-		_DEADLOCK_LOOKS=0 ticks=
+		_DEADLOCK_LOOKS=0 _DEADLOCK_TICKS=''
 	fi
-	_DEADLOCK_TICKS=$ticks
 	[ "$_DEADLOCK_LOOKS" -ge 4 ] || return 1
 	DEADLOCK_WHY="every program of the test sleeps in a call with no timeout ($(_sleep_calls); the number is the descriptor), with no data in flight: each waits for another (a deadlock)"
 }
@@ -559,21 +575,18 @@ _deadlock_proof() {
 # but NAME, sleeps for good; 1 if one does not, 2 if none runs. _DEADLOCK_PIDS and _DEADLOCK_NAMES list them, and
 # _DEADLOCK_CPU their CPU ticks, so that a caller can tell none ran in between.
 _all_sleep_for_good() {
-	local pidfile w f kids k
-	_DEADLOCK_PIDS=() _DEADLOCK_NAMES=() _DEADLOCK_CPU=
+	local pidfile w k
+	_DEADLOCK_PIDS=() _DEADLOCK_NAMES=() _DEADLOCK_CPU=''
 	for pidfile in "$BATS_TEST_TMPDIR"/*.pid; do
 		[ "$pidfile" != "$BATS_TEST_TMPDIR/${1:-}.pid" ] || continue
 		{ read -r w <"$pidfile"; } 2>/dev/null && [ -d "/proc/$w" ] || continue
-		for f in /proc/"$w"/task/*/children; do
-			kids=
-			{ read -r kids <"$f" || :; } 2>/dev/null
-			for k in $kids; do
-				_sleeps_for_good "$k" && _cpu_ticks "$k" || return 1
-				_DEADLOCK_CPU+="$TICKS "
-				_DEADLOCK_PIDS+=("$k")
-				pidfile=${pidfile##*/}
-				_DEADLOCK_NAMES+=("${pidfile%.pid}")
-			done
+		_kids "$w" || return 1
+		for k in $KIDS; do
+			_sleeps_for_good "$k" && _cpu_ticks "$k" || return 1
+			_DEADLOCK_CPU+="$TICKS "
+			_DEADLOCK_PIDS+=("$k")
+			pidfile=${pidfile##*/}
+			_DEADLOCK_NAMES+=("${pidfile%.pid}")
 		done
 	done
 	[ ${#_DEADLOCK_PIDS[@]} -gt 0 ] || return 2
@@ -583,11 +596,9 @@ _all_sleep_for_good() {
 # no timeout (_untimed_call, from /proc/PID/task/TID/syscall): only another
 # program can wake it. Fails for anything else or unknown.
 _sleeps_for_good() {
-	local task stat state nr a1 a2 a3 a4 a5 rest
+	local task nr a1 a2 a3 a4 a5 rest
 	for task in /proc/"$1"/task/*; do
-		{ read -r stat <"$task/stat"; } 2>/dev/null || return 1
-		state=${stat##*) } state=${state%% *}
-		[ "$state" = S ] || return 1
+		_task_state "$task" && [ "$STATE" = S ] || return 1
 		{ read -r nr a1 a2 a3 a4 a5 rest <"$task/syscall"; } 2>/dev/null || return 1
 		_untimed_call "$nr" "$a2" "$a3" "$a4" "$a5" || return 1
 	done
@@ -636,22 +647,15 @@ _futex_untimed() {
 }
 
 # _nothing_in_flight: no TCP socket of the programs in _DEADLOCK_PIDS holds
-# bytes sent but not yet acknowledged (/proc/net/tcp and tcp6, matched by
-# inode: the tests of one suite share a network namespace).
+# bytes sent but not yet acknowledged (_tcp_table, matched by inode: the
+# tests of one suite share a network namespace).
 _nothing_in_flight() {
-	local inodes f sl local_addr remote st queues f5 f6 f7 f8 inode rest
+	local inodes i
 	inodes=" $(find "${_DEADLOCK_PIDS[@]/#//proc/}" -maxdepth 2 -path '*/fd/*' -lname 'socket:*' -printf '%l ' 2>/dev/null) "
-	for f in /proc/net/tcp /proc/net/tcp6; do
-		[ -r "$f" ] || continue
-		{
-			read -r rest # the header
-			while read -r sl local_addr remote st queues f5 f6 f7 f8 inode rest; do
-				[ "${queues%%:*}" = 00000000 ] && continue
-				[[ $inodes == *" socket:[$inode] "* ]] && return 1
-			done
-		} <"$f"
+	_tcp_table
+	for i in "${!TCP_INODE[@]}"; do
+		[ "${TCP_SENDQ[i]}" -eq 0 ] || [[ $inodes != *" socket:[${TCP_INODE[i]}] "* ]] || return 1
 	done
-	return 0
 }
 
 # _sleep_calls: where each program of the test sleeps, for the report
@@ -889,9 +893,15 @@ wait_exit() {
 		fi
 		poll_nap "$t0"
 	done
-	_mark_ended "$name"
+	_reap "$name" "$pid"
+}
+
+# _reap NAME PID: NAME (PID, its timeout(1) wrapper) has ended: mark it so
+# and put its exit status in STATUS, "timeout" if its time limit killed it.
+_reap() {
+	_mark_ended "$1"
 	STATUS=0
-	wait "$pid" 2>/dev/null || STATUS=$?
+	wait "$2" 2>/dev/null || STATUS=$?
 	[ "$STATUS" -ne 124 ] || STATUS=timeout
 }
 
@@ -902,13 +912,12 @@ wait_exit() {
 # that cannot be read. _asleep_reset begins a new wait.
 _asleep_reset() { _ASLEEP_PID='' _ASLEEP_RUNS='' _ASLEEP_SINCE=0 ASLEEP_MS=0; }
 _asleep_ms() {
-	local task stat state line runs=0 now=${EPOCHREALTIME/[.,]/}
+	local task line runs=0 now=${EPOCHREALTIME/[.,]/}
 	[ -n "$_ASLEEP_PID" ] || _ASLEEP_PID=$(prog_pid "$1")
 	[ -n "$_ASLEEP_PID" ] || return 1
 	for task in /proc/"$_ASLEEP_PID"/task/*; do
-		{ read -r stat <"$task/stat" && read -r line <"$task/schedstat"; } 2>/dev/null || return 1
-		state=${stat##*) } state=${state%% *}
-		[ "$state" = S ] || runs=awake
+		_task_state "$task" && { read -r line <"$task/schedstat"; } 2>/dev/null || return 1
+		[ "$STATE" = S ] || runs=awake
 		line=${line##* }
 		[ "$runs" = awake ] || runs=$((runs + line))
 	done
@@ -1057,10 +1066,7 @@ run_client() {
 		fi
 		poll_nap "$t0"
 	done
-	_mark_ended "$name"
-	STATUS=0
-	wait "$pid" 2>/dev/null || STATUS=$?
-	case $STATUS in 124 | 137) STATUS=timeout ;; esac
+	_reap "$name" "$pid"
 }
 
 # _spins_after_eof PID PORT CPORT: the server's end of the connection from
@@ -1093,38 +1099,48 @@ _never_accepted() {
 # that closes (or shuts down) a client's socket moves that end to FIN-WAIT
 # in close() itself, before it can be back in accept().
 _abandoned() {
-	local kids='' f
-	_waits_in_accept "$1" || return 1
-	for f in /proc/"$1"/task/*/children; do
-		{ read -r kids <"$f" || :; } 2>/dev/null
-		[ -z "$kids" ] || return 1
-	done
+	_waits_in_accept "$1" && _kids "$1" && [ -z "${KIDS// /}" ] || return 1
 	_server_end "$2" "$3" && [ "$CONN_STATE" = 01 ] && [ "$CONN_SENDQ" -eq 0 ]
 }
 
 # _server_end PORT CPORT: CONN_STATE (the kernel's state number in hex, 01 is
 # ESTABLISHED, 08 CLOSE-WAIT), CONN_SENDQ (bytes not yet acknowledged),
 # CONN_RECVQ (bytes not yet read) and CONN_INODE (0 while no process holds
-# it: not yet accepted) of the socket at
-# local port PORT connected to remote port CPORT, from /proc/net/tcp and
-# tcp6. Each check runs in a network namespace of its own (scripts/isolate),
-# so the few sockets there are this suite's.
+# it: not yet accepted) of the socket at local port PORT connected to remote
+# port CPORT (_tcp_table).
 _server_end() {
-	local lport rport f sl local_addr remote st queues f5 f6 f7 f8 inode rest
+	local lport rport i
 	printf -v lport '%04X' "$1"
 	printf -v rport '%04X' "$2"
-	for f in /proc/net/tcp /proc/net/tcp6; do
-		[ -r "$f" ] || continue
-		while read -r sl local_addr remote st queues f5 f6 f7 f8 inode rest; do
-			[ "${local_addr##*:}" = "$lport" ] && [ "${remote##*:}" = "$rport" ] || continue
-			CONN_STATE=$st
-			CONN_SENDQ=$((16#${queues%%:*}))
-			CONN_RECVQ=$((16#${queues##*:}))
-			CONN_INODE=$inode
-			return 0
-		done <"$f"
+	_tcp_table
+	for i in "${!TCP_INODE[@]}"; do
+		[ "${TCP_LPORT[i]}" = "$lport" ] && [ "${TCP_RPORT[i]}" = "$rport" ] || continue
+		CONN_STATE=${TCP_STATE[i]} CONN_SENDQ=${TCP_SENDQ[i]}
+		CONN_RECVQ=${TCP_RECVQ[i]} CONN_INODE=${TCP_INODE[i]}
+		return 0
 	done
 	return 1
+}
+
+# _tcp_table: the TCP sockets of this network namespace, one index each
+# in TCP_LPORT and TCP_RPORT (ports in hex, as the kernel prints them),
+# TCP_STATE (hex), TCP_SENDQ, TCP_RECVQ (bytes) and TCP_INODE, from
+# /proc/net/tcp and tcp6 by bash alone. Each check runs in a network
+# namespace of its own (scripts/isolate), so the few sockets there are this
+# suite's.
+_tcp_table() {
+	local f local_addr remote st queues inode rest
+	TCP_LPORT=() TCP_RPORT=() TCP_STATE=() TCP_SENDQ=() TCP_RECVQ=() TCP_INODE=()
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		{
+			read -r rest # the header
+			while read -r _ local_addr remote st queues _ _ _ _ inode rest; do
+				TCP_LPORT+=("${local_addr##*:}") TCP_RPORT+=("${remote##*:}") TCP_STATE+=("$st")
+				TCP_SENDQ+=($((16#${queues%%:*}))) TCP_RECVQ+=($((16#${queues##*:}))) TCP_INODE+=("$inode")
+			done
+		} <"$f"
+	done
 }
 
 # expect_status NAME WANT [WHAT]: $STATUS (from run_bounded or wait_exit) must
@@ -1411,11 +1427,9 @@ _server_settled() {
 # server holds can change until a new client comes. Fails where the kernel
 # hides wchan (it reads "0"): the caller then waits out its deadline.
 _waits_in_accept() {
-	local task stat state wchan
+	local task wchan
 	for task in /proc/"$1"/task/*; do
-		read -r stat <"$task/stat" 2>/dev/null || return 1
-		state=${stat##*) } state=${state%% *}
-		[ "$state" = S ] || return 1
+		_task_state "$task" && [ "$STATE" = S ] || return 1
 		# (wchan has no newline at its end: read says "end of file".)
 		wchan=
 		read -r wchan <"$task/wchan" 2>/dev/null || [ -n "$wchan" ] || return 1
